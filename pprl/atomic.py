@@ -1,0 +1,31 @@
+"""Atomic output: write to a temporary file beside the target, then rename over it.
+
+A run that fails half-way leaves no partial file and does not touch an existing output.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+
+@contextmanager
+def atomic_path(target: str | Path, mode: int = 0o644) -> Iterator[Path]:
+    """Yield a temporary path in the target's folder; on success it replaces the target atomically."""
+    target = Path(target)
+    folder = target.parent if str(target.parent) else Path(".")
+    descriptor, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
+    os.close(descriptor)
+    temporary = Path(name)
+    try:
+        os.chmod(temporary, mode)
+        yield temporary
+        with open(temporary, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise

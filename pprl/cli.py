@@ -1,0 +1,231 @@
+"""The ``pprl`` command line: option parsing and reporting only; the work is in the library modules."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from pprl import __version__
+from pprl.errors import PprlError
+
+SECRET_ENV = "PPRL_SECRET_FILE"
+
+
+class _Group(click.Group):
+    """Turns library errors into one clear line and exit code 1; never shows a traceback, which could
+    carry input values, unless PPRL_DEBUG is set."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except PprlError as error:
+            click.echo(f"error: {error}", err=True)
+            ctx.exit(1)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as error:  # noqa: BLE001 - the last line of defence for privacy
+            if os.environ.get("PPRL_DEBUG"):
+                raise
+            click.echo(f"internal error: {type(error).__name__} (details withheld because they may contain input "
+                       "values; set PPRL_DEBUG=1 to see the traceback on this machine)", err=True)
+            ctx.exit(1)
+
+
+@click.group(cls=_Group)
+@click.version_option(__version__, prog_name="pprl")
+def main() -> None:
+    """Privacy-preserving record linkage across scripts.
+
+    Agencies encode their exports locally with a shared secret (keygen, encode); a coordinator links
+    the encoded files without the secret (link) and checks a linkage against known pairs (evaluate).
+    """
+
+
+def _echo_err(message: str) -> None:
+    click.echo(message, err=True)
+
+
+# --- keygen ------------------------------------------------------------------------------------
+
+@main.command()
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="File to write the secret to (mode 0600).")
+@click.option("--force", is_flag=True, help="Replace an existing secret file.")
+def keygen(output: Path, force: bool) -> None:
+    """Write a fresh random 256-bit linkage secret to a file; print its check value.
+
+    Share the file only with the agencies that encode, through a secure channel; the coordinator
+    who links never needs it.
+    """
+    from pprl import keys
+
+    secret = keys.generate_secret()
+    keys.write_secret(output, secret, force=force)
+    click.echo(f"key check value: {keys.check_value(secret)}")
+
+
+# --- schema ------------------------------------------------------------------------------------
+
+@main.group()
+def schema() -> None:
+    """Linkage schema files."""
+
+
+@schema.command("validate")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--strict", is_flag=True, help="Treat warnings (weak privacy settings) as errors.")
+def schema_validate(files: tuple[Path, ...], strict: bool) -> None:
+    """Check schema files against the JSON Schema and the semantic rules; one line per problem."""
+    from pprl.schema import validate_file
+
+    failed = False
+    for path in files:
+        problems = validate_file(path)
+        for problem in problems:
+            click.echo(problem.render(path), err=problem.severity == "warning" and not strict)
+        failed |= any(p.severity == "error" or strict for p in problems)
+        if not problems:
+            click.echo(f"{path}: valid", err=True)
+    sys.exit(1 if failed else 0)
+
+
+# --- encode ------------------------------------------------------------------------------------
+
+def _secret_path(secret_file: Path | None) -> Path:
+    if secret_file is None:
+        raise click.UsageError(f"no secret: pass --secret-file FILE or set {SECRET_ENV}=FILE")
+    return secret_file
+
+
+@main.command()
+@click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--schema", "schema_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Linkage schema (JSON) agreed by all agencies.")
+@click.option("--secret-file", type=click.Path(dir_okay=False, path_type=Path), envvar=SECRET_ENV,
+              show_envvar=True, help="File holding the shared secret (from pprl keygen).")
+@click.option("--map", "maps", multiple=True, metavar="FIELD=COL[+COL...]",
+              help="Read FIELD from column COL (several joined with spaces); FIELD= means no such column.")
+@click.option("--id-column", help="Column with the agency's record IDs (default: the first column).")
+@click.option("--dataset", help="Name of this dataset in reports (default: the input file name).")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Encoded file to write (Parquet).")
+@click.option("--strict", is_flag=True, help="Stop at the first value that cannot be read instead of counting it as missing.")
+@click.option("--workers", type=click.IntRange(min=1), help="Processes to use (default: all cores).")
+def encode(input_path: Path, schema_path: Path, secret_file: Path | None, maps: tuple[str, ...],
+           id_column: str | None, dataset: str | None, output: Path, strict: bool, workers: int | None) -> None:
+    """Encode an export (CSV, .xlsx or Parquet) into Bloom-filter encodings on this machine."""
+    from pprl import encode as encoding, keys, schema as schema_module
+
+    try:
+        mapping = encoding.parse_maps(maps)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--map") from None
+    secret = keys.read_secret(_secret_path(secret_file))
+    linkage_schema = schema_module.load(schema_path)
+    show = sys.stderr.isatty()
+    counted = 0
+    started = time.perf_counter()
+
+    def progress(records: int) -> None:
+        nonlocal counted
+        counted += records
+        if show:
+            rate = counted / max(time.perf_counter() - started, 1e-9)
+            click.echo(f"\rencoded {counted:,} records ({rate:,.0f}/s)", err=True, nl=False)
+
+    summary = encoding.encode_file(input_path, output, linkage_schema, secret, mapping, id_column, dataset,
+                                   strict=strict, workers=workers, progress=progress)
+    if show:
+        click.echo("", err=True)
+    rate = summary.records / summary.seconds if summary.seconds else float("inf")
+    _echo_err(f"encoded {summary.records:,} records in {summary.seconds:.1f} s ({rate:,.0f} records/s) -> {output}")
+    for spec in linkage_schema.fields:
+        unreadable = summary.unparsable[spec.name]
+        note = f", {unreadable:,} unreadable (counted as missing)" if unreadable else ""
+        _echo_err(f"  {spec.name:<16} missing {summary.missing_rate(spec.name):6.1%}{note}")
+
+
+# --- link --------------------------------------------------------------------------------------
+
+def _write_csv(frame, path: Path) -> None:
+    from pprl.atomic import atomic_path
+
+    with atomic_path(path) as temporary:
+        frame.to_csv(temporary, index=False)
+
+
+@main.command()
+@click.argument("encoded_files", metavar="ENCODED ENCODED [ENCODED...]", nargs=-1, required=True,
+                type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="MATCHES.csv: id_a (first file), id_b (second file), score.")
+@click.option("--threshold", type=click.FloatRange(0, 1), help="Match probability to accept (default: chosen "
+              "automatically to maximise the expected F1, and printed with its rationale).")
+@click.option("--many", is_flag=True, help="Keep every pair above the threshold (one-to-many), not one-to-one.")
+@click.option("--top-k", type=click.IntRange(min=1), help="Write the K best candidates of each record of the first "
+              "file, with their rank, for human review (ignores the threshold).")
+@click.option("--clusters", "clusters_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="With three or more files: write clusters (at most one record per file) here.")
+@click.option("--split-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write one file per agency holding only its own record IDs and a match ID, to send back.")
+@click.option("--explain", is_flag=True, help="Add each filter column's evidence (log-likelihood ratio) per pair.")
+def link(encoded_files: tuple[Path, ...], output: Path, threshold: float | None, many: bool, top_k: int | None,
+         clusters_path: Path | None, split_dir: Path | None, explain: bool) -> None:
+    """Match the encoded files of two or more agencies; needs no secret and no raw data."""
+    from pprl import encoded, link as linking, reports
+
+    if len(encoded_files) < 2:
+        raise click.UsageError("give at least two encoded files")
+    if many and top_k:
+        raise click.UsageError("--many and --top-k exclude each other")
+    if clusters_path and len(encoded_files) < 3:
+        raise click.UsageError("--clusters needs three or more encoded files")
+    datasets = [encoded.read(path) for path in encoded_files]
+    encoded.check_compatible(list(encoded_files), datasets)
+    reports.name_datasets(datasets, encoded_files)
+    started = time.perf_counter()
+    linkage = linking.link(datasets, linking.LinkOptions(threshold=threshold), progress=_echo_err)
+    mode = "many" if many else "one-to-one"
+    matches = linking.matches_frame(linkage, 0, 1, mode, top_k, explain)
+    clusters = linking.cluster_frame(linkage, mode) if len(datasets) > 2 else None
+    _write_csv(matches, output)
+    if clusters is not None and clusters_path:
+        _write_csv(clusters, clusters_path)
+    if split_dir:
+        for path in reports.write_split(linkage, matches, clusters, split_dir):
+            _echo_err(f"wrote {path}")
+    for line in reports.summary_lines(linkage, matches, clusters, time.perf_counter() - started):
+        _echo_err(line)
+
+
+# --- evaluate ----------------------------------------------------------------------------------
+
+@main.command()
+@click.argument("matches_path", metavar="MATCHES.csv", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--truth", "truth_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="TRUTH.csv: known true pairs (first dataset ID, second dataset ID).")
+@click.option("--sweep/--no-sweep", default=True, help="Print precision/recall/F1 over a range of thresholds.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write score histograms and the precision/recall curve to this image (PNG).")
+@click.option("--threshold", type=click.FloatRange(0, 1), help="Evaluate only pairs scoring at least this; marked on the plot.")
+def evaluate(matches_path: Path, truth_path: Path, sweep: bool, plot_path: Path | None, threshold: float | None) -> None:
+    """Precision, recall and F1 of a linkage against known true pairs."""
+    from pprl import evaluation
+
+    matches = evaluation.read_matches(matches_path)
+    truth = evaluation.read_truth(truth_path)
+    metrics = evaluation.evaluate(matches, truth, threshold)
+    click.echo(str(metrics))
+    if sweep:
+        scores = matches["score"].astype(float)
+        low = float(scores.min()) if len(scores) else 0.0
+        grid = sorted({round(t, 2) for t in [threshold or 0.0, *[low + (1 - low) * i / 10 for i in range(10)]]})
+        table = evaluation.sweep(matches, truth, grid)
+        click.echo(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    if plot_path:
+        evaluation.plot(matches, truth, plot_path, threshold)
+        _echo_err(f"wrote {plot_path}")

@@ -1,0 +1,122 @@
+"""Full and partial dates as agencies export them, and the tokens that compare them.
+
+A date is split into a year component and a month/day component, each hashed into its own filter:
+a year-only or estimated value ("~2013") has no month/day, which then counts as missing (neutral),
+so it still agrees fully with the exact birth date of the same person on the year.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Mapping
+
+_APPROX = re.compile(r"^(?:~|ca\.?|c\.|circa|approx\.?|about|около|примерно|прибл\.?|حوالي)\s*|\s*(?:\?|г\.?|год|гг\.?)$",
+                     re.IGNORECASE)
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})(?:-(\d{1,2}))?(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
+_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_YEAR = re.compile(r"^(\d{4})$")
+_NUMERIC = re.compile(r"^(\d{1,4})[./\-\s](\d{1,2})[./\-\s](\d{1,4})$")
+_MONTH_YEAR = re.compile(r"^(\d{1,2})[./\-\s](\d{4})$")
+_YEAR_MONTH = re.compile(r"^(\d{4})[./](\d{1,2})$")
+_AGE = re.compile(r"^(\d{1,3})\s*(?:y|yr|yrs|years?|j|ans?|лет|года?|سنة|سنوات)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class PartialDate:
+    year: int
+    month: int | None = None
+    day: int | None = None
+    approximate: bool = False
+
+
+def _valid(year: int, month: int | None, day: int | None, options: Mapping) -> bool:
+    if not options.get("min_year", 1900) <= year <= options.get("max_year", 2100):
+        return False
+    if month is None:
+        return day is None
+    if not 1 <= month <= 12:
+        return False
+    if day is None:
+        return True
+    try:
+        dt.date(year, month, day)
+    except ValueError:
+        return False
+    return True
+
+
+def _day_month(first: int, second: int, order: str) -> tuple[int, int]:
+    """(day, month) of two leading numbers; an impossible month swaps them (13/05 is 13 May in any order)."""
+    day, month = (second, first) if order == "mdy" else (first, second)
+    if month > 12 >= day:
+        day, month = month, day
+    return day, month
+
+
+def parse_date(text: str, options: Mapping, reference_year: int | None = None) -> PartialDate | None:
+    """Parse one exported date; None when it cannot be read (the caller counts it, never shows it).
+
+    ``reference_year`` turns an age ("7 years", "7 лет") into an estimated birth year.
+    """
+    value = text.strip()
+    if not value:
+        return None
+    approximate = False
+    stripped = _APPROX.sub("", value).strip()
+    if stripped != value:
+        approximate, value = True, stripped
+    order = options.get("order", "dmy")
+    year = month = day = None
+    if match := _ISO.match(value):
+        year, month = int(match[1]), int(match[2])
+        day = int(match[3]) if match[3] else None
+    elif match := _COMPACT.match(value):
+        year, month, day = int(match[1]), int(match[2]), int(match[3])
+    elif match := _YEAR.match(value):
+        year = int(match[1])
+    elif match := _NUMERIC.match(value):
+        a, b, c = int(match[1]), int(match[2]), int(match[3])
+        if len(match[1]) == 4:  # YYYY/MM/DD
+            year, month, day = a, b, c
+        elif len(match[3]) == 4:
+            year = c
+            day, month = _day_month(a, b, order)
+        else:
+            return None  # two-digit years are ambiguous across a century
+    elif match := _MONTH_YEAR.match(value):
+        month, year = int(match[1]), int(match[2])
+    elif match := _YEAR_MONTH.match(value):
+        year, month = int(match[1]), int(match[2])
+    elif (match := _AGE.match(value)) and reference_year is not None:
+        year, approximate = reference_year - int(match[1]), True
+    else:
+        return None
+    if not _valid(year, month, day, options):
+        return None
+    return PartialDate(year, month, day, approximate)
+
+
+def from_datetime(value: dt.date) -> PartialDate:
+    return PartialDate(value.year, value.month, value.day)
+
+
+def year_tokens(date: PartialDate, window: int) -> set[str]:
+    """The year and the windows of adjacent years containing it: years ``window`` apart share tokens."""
+    tokens = {f"y{date.year}"}
+    for start in range(date.year - window, date.year + 1):
+        if window:
+            tokens.add(f"w{start}-{start + window}")
+    return tokens
+
+
+def month_day_tokens(date: PartialDate) -> set[str]:
+    """Month and day, ordered and unordered, so that a day/month swap still agrees partially."""
+    if date.month is None:
+        return set()
+    tokens = {f"m{date.month}"}
+    if date.day is not None:
+        low, high = sorted((date.day, date.month))
+        tokens |= {f"d{date.day}", f"md{date.month}-{date.day}", f"n{date.day}", f"n{date.month}", f"s{low}-{high}"}
+    return tokens

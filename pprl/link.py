@@ -1,0 +1,210 @@
+"""The coordinator's side: link the encoded files of two or more agencies, without secret or raw data.
+
+For each pair of datasets: generate candidate pairs (exhaustively when that is cheap, otherwise by
+keyed blocking), fit Fellegi-Sunter weights per filter column by EM, score candidates as match
+probabilities, choose a threshold (or take the user's), and solve one-to-one (or many / top-k).
+With three or more datasets, the pairwise matches are joined into clusters holding at most one
+record per dataset.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from pprl import scoring, similarity, solving
+from pprl.encoded import EncodedData
+
+#: Above this many pairs, candidates come from blocking instead of comparing every pair.
+EXHAUSTIVE_PAIRS = 400_000_000
+#: Candidates per record fed to the EM fit, and kept for solving and review.
+FIT_CANDIDATES = 3
+KEEP_CANDIDATES = 10
+#: Pairs below this match probability are never kept.
+MIN_SCORE = 1e-3
+#: Random pairs sampled to measure the non-match (u) distributions.
+RANDOM_PAIRS = 200_000
+
+
+@dataclass
+class Prepared:
+    """An encoded dataset with the per-column popcounts the kernels need."""
+
+    data: EncodedData
+    popcounts: np.ndarray
+
+    @classmethod
+    def of(cls, data: EncodedData) -> "Prepared":
+        return cls(data, similarity.popcounts(data.bits, data.offsets))
+
+    @property
+    def size(self) -> int:
+        return len(self.data.ids)
+
+
+@dataclass
+class PairLink:
+    """The outcome of linking dataset ``a`` with dataset ``b``."""
+
+    a: int
+    b: int
+    ia: np.ndarray  # candidate pairs above MIN_SCORE, scored
+    ib: np.ndarray
+    score: np.ndarray
+    dice: np.ndarray  # (P, C) per-column Dice of the candidates (NaN = missing)
+    model: scoring.Model
+    threshold: scoring.Threshold
+    compared: int  # pairs whose similarity was computed
+    method: str  # "exhaustive" or the blocking method
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class LinkOptions:
+    threshold: float | None = None
+    fit_weights: bool = True
+    exhaustive_pairs: int = EXHAUSTIVE_PAIRS
+    keep_candidates: int = KEEP_CANDIDATES
+    seed: int = 0
+
+
+def column_weights(data: EncodedData) -> tuple[np.ndarray, np.ndarray]:
+    """Prior weight of each filter column, and what a missing value adds (0 unless 'disagree')."""
+    fields = {f["name"]: f for f in data.header["schema"]["fields"]}
+    weights = np.array([float(fields[c.field].get("weight", 1.0)) for c in data.columns])
+    disagrees = np.array([fields[c.field].get("missing", "neutral") == "disagree" for c in data.columns])
+    return weights, disagrees
+
+
+def _missing_penalty(table: np.ndarray, disagrees: np.ndarray) -> np.ndarray:
+    return np.where(disagrees, table[:, 0], 0.0)
+
+
+def _candidates(a: Prepared, b: Prepared, table: np.ndarray, prior: float, floor: float, top_k: int,
+                options: LinkOptions) -> tuple[np.ndarray, np.ndarray, int, str]:
+    offsets = a.data.offsets
+    pairs = a.size * b.size
+    if pairs <= options.exhaustive_pairs:
+        ia, ib, _ = similarity.score_all(a.data.bits, a.popcounts, b.data.bits, b.popcounts, offsets,
+                                         table, prior, floor, top_k)
+        return ia, ib, pairs, "exhaustive"
+    from pprl import blocking
+
+    ptr, idx, method = blocking.candidates(a.data, b.data)
+    ia, ib, _ = similarity.score_candidates(a.data.bits, a.popcounts, b.data.bits, b.popcounts, offsets,
+                                            table, prior, floor, top_k, ptr, idx)
+    return ia, ib, int(ptr[-1]), method
+
+
+def _random_dice(a: Prepared, b: Prepared, rng: np.random.Generator) -> np.ndarray:
+    count = min(RANDOM_PAIRS, a.size * b.size)
+    ia = rng.integers(0, a.size, count)
+    ib = rng.integers(0, b.size, count)
+    return similarity.field_dice(a.data.bits, a.popcounts, b.data.bits, b.popcounts, a.data.offsets, ia, ib)
+
+
+def link_pair(a: Prepared, b: Prepared, index_a: int, index_b: int, options: LinkOptions) -> PairLink:
+    started = time.perf_counter()
+    weights, disagrees = column_weights(a.data)
+    total_pairs = float(a.size) * float(b.size)
+    max_matches = float(min(a.size, b.size))
+    prior = math.log(max_matches / max(total_pairs - max_matches, 1.0))
+    model = scoring.Model(scoring.prior_table(weights), prior, False, max_matches)
+    if options.fit_weights and a.size and b.size:
+        ia, ib, _, _ = _candidates(a, b, model.table, model.prior, -math.inf, FIT_CANDIDATES, options)
+        dice = similarity.field_dice(a.data.bits, a.popcounts, b.data.bits, b.popcounts, a.data.offsets, ia, ib)
+        random = _random_dice(a, b, np.random.default_rng(options.seed))
+        model = scoring.fit(dice, random, total_pairs, max_matches)
+    floor = math.log(MIN_SCORE / (1 - MIN_SCORE))
+    ia, ib, compared, method = _candidates(a, b, model.table, model.prior, floor, options.keep_candidates, options)
+    dice = similarity.field_dice(a.data.bits, a.popcounts, b.data.bits, b.popcounts, a.data.offsets, ia, ib)
+    score = scoring.probability(scoring.logodds(dice, model.table, model.prior, _missing_penalty(model.table, disagrees)))
+    keep = score >= MIN_SCORE
+    ia, ib, score, dice = ia[keep], ib[keep], score[keep], dice[keep]
+    if options.threshold is None:
+        threshold = scoring.choose_threshold(score, model.expected_matches)
+    else:
+        threshold = scoring.Threshold(options.threshold, "given with --threshold", float("nan"), float("nan"))
+    return PairLink(index_a, index_b, ia, ib, score, dice, model, threshold, compared, method,
+                    time.perf_counter() - started)
+
+
+@dataclass
+class Linkage:
+    datasets: list[EncodedData]
+    pairs: list[PairLink] = field(default_factory=list)
+
+    def pair(self, a: int, b: int) -> PairLink:
+        return next(p for p in self.pairs if (p.a, p.b) == (a, b))
+
+
+def link(datasets: Sequence[EncodedData], options: LinkOptions = LinkOptions(),
+         progress: Callable[[str], None] | None = None) -> Linkage:
+    """Score every pair of datasets (the files must have passed ``encoded.check_compatible``)."""
+    prepared = [Prepared.of(d) for d in datasets]
+    linkage = Linkage(list(datasets))
+    for a, b in itertools.combinations(range(len(prepared)), 2):
+        result = link_pair(prepared[a], prepared[b], a, b, options)
+        linkage.pairs.append(result)
+        if progress:
+            progress(f"{datasets[a].dataset} x {datasets[b].dataset}: {result.compared:,} pairs compared "
+                     f"({result.method}), {len(result.ia):,} candidates in {result.seconds:.1f} s")
+    return linkage
+
+
+def selected(result: PairLink, ids_a: np.ndarray, ids_b: np.ndarray, mode: str) -> np.ndarray:
+    """Indices of the candidate pairs kept at the threshold: ``one-to-one`` or ``many``."""
+    above = np.flatnonzero(result.score >= result.threshold.value)
+    ia, ib, score = result.ia[above], result.ib[above], result.score[above]
+    if mode == "many":
+        return above[solving.many(ia, ib, score, ids_a, ids_b)]
+    return above[solving.one_to_one(ia, ib, score, ids_a, ids_b)]
+
+
+def matches_frame(linkage: Linkage, a: int = 0, b: int = 1, mode: str = "one-to-one", top_k: int | None = None,
+                  explain: bool = False) -> pd.DataFrame:
+    """MATCHES.csv content for datasets ``a`` and ``b``: ``id_a, id_b, score`` (+ rank, + evidence)."""
+    result = linkage.pair(a, b)
+    ids_a, ids_b = linkage.datasets[a].ids, linkage.datasets[b].ids
+    rank = None
+    if top_k:
+        chosen, rank = solving.top_k(result.ia, result.ib, result.score, top_k, ids_a, ids_b)
+    else:
+        chosen = selected(result, ids_a, ids_b, mode)
+    frame = pd.DataFrame({
+        "id_a": ids_a[result.ia[chosen]],
+        "id_b": ids_b[result.ib[chosen]],
+        "score": np.round(result.score[chosen], 6),
+    })
+    if rank is not None:
+        frame["rank"] = rank
+    if explain:
+        evidence = scoring.contributions(result.dice[chosen], result.model.table)
+        for column, values in zip(linkage.datasets[a].columns, evidence.T):
+            frame[f"evidence_{column.name}"] = np.round(values, 3)
+    return frame
+
+
+def cluster_frame(linkage: Linkage, mode: str = "one-to-one") -> pd.DataFrame:
+    """Clusters over all datasets with at most one record per dataset: ``cluster_id, dataset, id, score``."""
+    edges = {}
+    for result in linkage.pairs:
+        ids_a, ids_b = linkage.datasets[result.a].ids, linkage.datasets[result.b].ids
+        chosen = selected(result, ids_a, ids_b, mode)
+        edges[(result.a, result.b)] = (result.ia[chosen], result.ib[chosen], result.score[chosen])
+    sizes = [len(d.ids) for d in linkage.datasets]
+    table = solving.clusters(edges, sizes, [d.ids for d in linkage.datasets])
+    names = np.array([d.dataset for d in linkage.datasets], dtype=object)
+    ids = [d.ids for d in linkage.datasets]
+    return pd.DataFrame({
+        "cluster_id": table["cluster_id"].to_numpy(),
+        "dataset": names[table["dataset"].to_numpy()],
+        "id": [ids[d][r] for d, r in zip(table["dataset"].to_numpy(), table["row"].to_numpy())],
+        "score": np.round(table["score"].to_numpy(), 6),
+    })

@@ -1,0 +1,288 @@
+"""Linkage schemas: loading, strict validation (JSON Schema + semantic rules) and the fingerprint.
+
+A schema is what agencies agree on before encoding. Every encoded file carries the schema's
+fingerprint: a SHA-256 over the canonical schema (defaults filled in, descriptions left out) and over
+every data table that decides tokens, so that files encoded under different rules never get linked.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Mapping
+
+import jsonschema
+
+from pprl.errors import SchemaError
+
+SCHEMA_VERSION = 1
+
+#: Sub-filters a field type is encoded into. Dates get one filter for the year and one for month
+#: and day, so that a year-only value is compared on the year alone (month/day count as missing).
+COMPONENTS: dict[str, tuple[str, ...]] = {
+    "person_name": ("",),
+    "date": ("year", "month_day"),
+    "category": ("",),
+    "string": ("",),
+    "number": ("",),
+}
+
+#: Rough number of distinct tokens one value yields, per field type and component (for saturation checks).
+_TYPICAL_TOKENS = {"person_name": 40, "year": 3, "month_day": 6, "category": 1, "string": 16, "number": 3}
+_SATURATION_ERROR = 0.8
+_SATURATION_WARNING = 0.6
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding of schema validation, located by a JSON pointer."""
+
+    pointer: str
+    message: str
+    severity: str = "error"  # or "warning"
+
+    def render(self, file: str | Path) -> str:
+        prefix = "warning: " if self.severity == "warning" else ""
+        return f"{file}: {self.pointer or '/'}: {prefix}{self.message}"
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    type: str
+    options: Mapping[str, Any]
+    bits: int
+    hashes: int
+    weight: float
+    missing: str
+
+    @property
+    def components(self) -> tuple[str, ...]:
+        return COMPONENTS[self.type]
+
+    def column(self, component: str) -> str:
+        """Name of the filter column holding one component of this field."""
+        return f"{self.name}.{component}" if component else self.name
+
+
+@dataclass(frozen=True)
+class Schema:
+    document: Mapping[str, Any]  # canonical: defaults filled in
+    fields: tuple[FieldSpec, ...]
+    fingerprint: str
+
+    @property
+    def name(self) -> str:
+        return self.document["name"]
+
+    @property
+    def linkage(self) -> Mapping[str, Any]:
+        return self.document.get("linkage", {})
+
+    def filter_columns(self) -> list[tuple[FieldSpec, str]]:
+        """Every (field, component) pair in encoded-file order."""
+        return [(field, component) for field in self.fields for component in field.components]
+
+
+@cache
+def meta_schema() -> dict[str, Any]:
+    """The JSON Schema that linkage schema files are checked against (also in ``schemas/``)."""
+    text = resources.files("pprl").joinpath("data/linkage-schema.v1.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def _pointer(path) -> str:
+    return "".join(f"/{str(part).replace('~', '~0').replace('/', '~1')}" for part in path)
+
+
+def _known_keys(error: jsonschema.ValidationError) -> list[str]:
+    return list(error.schema.get("properties", {})) if isinstance(error.schema, dict) else []
+
+
+def _structural_problems(document: Any) -> list[Problem]:
+    validator = jsonschema.Draft202012Validator(meta_schema())
+    problems = []
+    for error in sorted(validator.iter_errors(document), key=lambda e: (list(map(str, e.absolute_path)), e.message)):
+        pointer = _pointer(error.absolute_path)
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            known = _known_keys(error)
+            for key in sorted(set(error.instance) - set(known)):
+                hint = difflib.get_close_matches(key, known, n=1)
+                suggestion = f" (did you mean {hint[0]!r}?)" if hint else f" (allowed: {', '.join(sorted(known))})"
+                problems.append(Problem(f"{pointer}/{key}", f"unknown key {key!r}{suggestion}"))
+            continue
+        if error.validator in ("if", "allOf"):
+            continue  # the nested errors are reported on their own
+        problems.append(Problem(pointer, error.message))
+    return problems
+
+
+def _fill_defaults(document: dict[str, Any]) -> dict[str, Any]:
+    """A copy with every default of the meta-schema written out, so equal meaning gives equal fingerprints."""
+    defs = meta_schema()["$defs"]
+    filled = copy.deepcopy(document)
+    filled.pop("$schema", None)
+    filled.setdefault("hashing", {"kdf": "hkdf-sha256", "token_hash": "blake2b-keyed"})
+    for key, spec in defs["linkage"]["properties"].items():
+        filled.setdefault("linkage", {}).setdefault(key, spec["default"])
+    for field in filled["fields"]:
+        for key in ("weight", "missing"):
+            field.setdefault(key, defs["field"]["properties"][key]["default"])
+        options = field.setdefault("options", {})
+        for key, spec in defs[f"{field['type']}_options"]["properties"].items():
+            if "default" in spec:
+                options.setdefault(key, spec["default"])
+        if field["type"] == "person_name" and "tables" not in options:
+            from pprl import translit
+
+            options["tables"] = translit.available_tables()
+    return filled
+
+
+def _strip_descriptions(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: _strip_descriptions(v) for k, v in node.items() if k != "description"}
+    if isinstance(node, list):
+        return [_strip_descriptions(v) for v in node]
+    return node
+
+
+def canonical_json(node: Any) -> bytes:
+    return json.dumps(node, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def fingerprint(filled: Mapping[str, Any]) -> str:
+    """SHA-256 over the canonical schema and the digests of every data table that decides tokens."""
+    from pprl import names, tokens
+
+    data = {
+        "tokens_version": tokens.TOKENS_VERSION,
+        "tables": {
+            field["name"]: names.data_digest(field["options"])
+            for field in filled["fields"]
+            if field["type"] == "person_name"
+        },
+    }
+    payload = canonical_json({"schema": _strip_descriptions(filled), "data": data})
+    return "sha256:" + hashlib.sha256(payload).hexdigest()
+
+
+def _fill_ratio(tokens: float, hashes: int, bits: int) -> float:
+    return 1.0 - math.exp(-tokens * hashes / bits)
+
+
+def _semantic_problems(document: Mapping[str, Any]) -> list[Problem]:
+    from pprl import translit
+
+    problems: list[Problem] = []
+    seen: dict[str, int] = {}
+    total_weight = 0.0
+    for i, field in enumerate(document["fields"]):
+        at = f"/fields/{i}"
+        name, kind = field["name"], field["type"]
+        if name in seen:
+            problems.append(Problem(f"{at}/name", f"field name {name!r} is already used by /fields/{seen[name]}"))
+        seen.setdefault(name, i)
+        total_weight += field.get("weight", 1)
+        options = field.get("options", {})
+        bits, hashes = field["filter"]["bits"], field["filter"]["hashes"]
+        for component in COMPONENTS[kind]:
+            typical = _TYPICAL_TOKENS[component or kind]
+            ratio = _fill_ratio(typical, hashes, bits)
+            where = f" ({component})" if component else ""
+            message = (f"filter{where} would be about {ratio:.0%} full with ~{typical} tokens x {hashes} hashes "
+                       f"in {bits} bits; use more bits or fewer hashes")
+            if ratio > _SATURATION_ERROR:
+                problems.append(Problem(f"{at}/filter", message))
+            elif ratio > _SATURATION_WARNING:
+                problems.append(Problem(f"{at}/filter", message, "warning"))
+        if kind == "person_name":
+            known = set(translit.available_tables())
+            for j, table in enumerate(options.get("tables", [])):
+                if table not in known:
+                    hint = difflib.get_close_matches(table, sorted(known), n=1)
+                    suggestion = f" (did you mean {hint[0]!r}?)" if hint else f" (known: {', '.join(sorted(known))})"
+                    problems.append(Problem(f"{at}/options/tables/{j}", f"unknown transliteration table {table!r}{suggestion}"))
+        elif kind == "date":
+            if options.get("min_year", 1900) > options.get("max_year", 2100):
+                problems.append(Problem(f"{at}/options", "min_year is after max_year"))
+            problems.append(Problem(f"{at}", "the year of a date has few distinct values: its filter can be "
+                                    "matched to years by frequency analysis (accepted risk for birth years)", "warning"))
+        elif kind == "category":
+            owner: dict[str, str] = {}
+            from pprl.normalise import normalise_text
+
+            for canonical, spellings in options.get("values", {}).items():
+                for spelling in [canonical, *spellings]:
+                    key = normalise_text(spelling)
+                    if key in owner and owner[key] != canonical:
+                        problems.append(Problem(f"{at}/options/values/{canonical}",
+                                                f"spelling {spelling!r} also belongs to value {owner[key]!r}"))
+                    owner.setdefault(key, canonical)
+            problems.append(Problem(f"{at}", "a category field has few distinct filters: its values can be read "
+                                    "off by frequency analysis; keep its weight low or leave it out", "warning"))
+    if total_weight < math.log(1_000):
+        problems.append(Problem("/fields", f"the weights add up to {total_weight:g}: even full agreement on every field "
+                                f"cannot make a pair likelier than not among 1,000 x 1,000 records (needs >= {math.log(1_000):.1f})"))
+    elif total_weight < math.log(1_000_000):
+        problems.append(Problem("/fields", f"the weights add up to {total_weight:g}: below {math.log(1_000_000):.1f}, "
+                                "prior weights alone cannot separate matches among a million records", "warning"))
+    return problems
+
+
+def check_document(document: Any) -> list[Problem]:
+    """Every structural and semantic problem of a parsed schema document (errors and warnings)."""
+    problems = _structural_problems(document)
+    if problems:
+        return problems
+    return _semantic_problems(document)
+
+
+def read_document(path: str | Path) -> Any:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise SchemaError(path, [("", "file not found")]) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise SchemaError(path, [("", f"cannot read: {type(error).__name__}")]) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise SchemaError(path, [("", f"not valid JSON: {error.msg} at line {error.lineno} column {error.colno}")]) from None
+
+
+def validate_file(path: str | Path) -> list[Problem]:
+    """Problems of one schema file (unreadable files and bad JSON included)."""
+    try:
+        document = read_document(path)
+    except SchemaError as error:
+        return [Problem(pointer, message) for pointer, message in error.problems]
+    return check_document(document)
+
+
+def from_document(document: Mapping[str, Any], source: str | Path = "<schema>") -> Schema:
+    """A validated Schema; raises SchemaError listing every error (warnings do not stop it)."""
+    errors = [p for p in check_document(document) if p.severity == "error"]
+    if errors:
+        raise SchemaError(source, [(p.pointer, p.message) for p in errors])
+    filled = _fill_defaults(dict(document))
+    fields = tuple(
+        FieldSpec(
+            name=f["name"], type=f["type"], options=f["options"], bits=f["filter"]["bits"],
+            hashes=f["filter"]["hashes"], weight=float(f["weight"]), missing=f["missing"],
+        )
+        for f in filled["fields"]
+    )
+    return Schema(document=filled, fields=fields, fingerprint=fingerprint(filled))
+
+
+def load(path: str | Path) -> Schema:
+    return from_document(read_document(path), path)
