@@ -9,11 +9,12 @@ Filters are packed little-endian into uint64 words: bit ``p`` is bit ``p % 64`` 
 from __future__ import annotations
 
 import hashlib
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import numpy as np
 
 _CACHE_LIMIT = 1 << 18
+_NO_POSITIONS = np.zeros(0, dtype=np.int64)
 
 
 class FilterHasher:
@@ -26,27 +27,33 @@ class FilterHasher:
         self.bits = bits
         self.hashes = hashes
         self._cache: dict[str, np.ndarray] = {}
+        self._rows: dict[frozenset[str], np.ndarray] = {}
 
     def positions(self, token: str) -> np.ndarray:
         found = self._cache.get(token)
         if found is None:
             digest = hashlib.blake2b(token.encode("utf-8"), key=self.key, digest_size=4 * self.hashes).digest()
-            found = np.frombuffer(digest, dtype="<u4") % self.bits
+            found = (np.frombuffer(digest, dtype="<u4") % self.bits).astype(np.int64)
             if len(self._cache) >= _CACHE_LIMIT:
                 self._cache.clear()
             self._cache[token] = found
         return found
 
-    def encode(self, token_sets: Sequence[Iterable[str] | None]) -> np.ndarray:
+    def row_positions(self, tokens: frozenset[str]) -> np.ndarray:
+        """The bit positions of one token set, repeats included (remembered: many values repeat)."""
+        found = self._rows.get(tokens)
+        if found is None:
+            found = np.concatenate([self.positions(token) for token in tokens])
+            if len(self._rows) >= _CACHE_LIMIT:
+                self._rows.clear()
+            self._rows[tokens] = found
+        return found
+
+    def encode(self, token_sets: Sequence[frozenset[str] | None]) -> np.ndarray:
         """(n, bits // 64) uint64 filters; an empty or None token set gives an all-zero row (missing)."""
-        rows: list[int] = []
-        chunks: list[np.ndarray] = []
-        for row, tokens in enumerate(token_sets):
-            for token in tokens or ():
-                positions = self.positions(token)
-                chunks.append(positions)
-                rows.extend([row] * len(positions))
+        arrays = [self.row_positions(tokens) if tokens else _NO_POSITIONS for tokens in token_sets]
+        lengths = np.fromiter(map(len, arrays), dtype=np.int64, count=len(arrays))
         dense = np.zeros((len(token_sets), self.bits), dtype=bool)
-        if chunks:
-            dense[np.asarray(rows, dtype=np.int64), np.concatenate(chunks).astype(np.int64)] = True
+        if lengths.sum():
+            dense[np.repeat(np.arange(len(arrays)), lengths), np.concatenate(arrays)] = True
         return np.packbits(dense, axis=1, bitorder="little").view("<u8").astype(np.uint64, copy=False)

@@ -13,6 +13,7 @@ from pprl import __version__
 from pprl.errors import PprlError
 
 SECRET_ENV = "PPRL_SECRET_FILE"
+SWEEP_THRESHOLDS = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99)
 
 
 class _Group(click.Group):
@@ -188,7 +189,7 @@ def link(encoded_files: tuple[Path, ...], output: Path, threshold: float | None,
     encoded.check_compatible(list(encoded_files), datasets)
     reports.name_datasets(datasets, encoded_files)
     started = time.perf_counter()
-    linkage = linking.link(datasets, linking.LinkOptions(threshold=threshold), progress=_echo_err)
+    linkage = linking.link(datasets, linking.LinkOptions(threshold=threshold, keep_candidates=max(linking.KEEP_CANDIDATES, top_k or 0)), progress=_echo_err)
     mode = "many" if many else "one-to-one"
     matches = linking.matches_frame(linkage, 0, 1, mode, top_k, explain)
     clusters = linking.cluster_frame(linkage, mode) if len(datasets) > 2 else None
@@ -221,11 +222,30 @@ def evaluate(matches_path: Path, truth_path: Path, sweep: bool, plot_path: Path 
     metrics = evaluation.evaluate(matches, truth, threshold)
     click.echo(str(metrics))
     if sweep:
-        scores = matches["score"].astype(float)
-        low = float(scores.min()) if len(scores) else 0.0
-        grid = sorted({round(t, 2) for t in [threshold or 0.0, *[low + (1 - low) * i / 10 for i in range(10)]]})
+        grid = sorted({*SWEEP_THRESHOLDS, *([threshold] if threshold is not None else [])})
         table = evaluation.sweep(matches, truth, grid)
         click.echo(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     if plot_path:
         evaluation.plot(matches, truth, plot_path, threshold)
         _echo_err(f"wrote {plot_path}")
+
+
+# --- synth -------------------------------------------------------------------------------------
+
+@main.command()
+@click.option("--people", type=click.IntRange(min=1), default=1000, show_default=True,
+              help="People in the population; each agency lists a share of them.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--difficulty", type=click.Choice(["easy", "medium", "hard", "extreme"]), default="medium",
+              show_default=True, help="How noisy the foreign side is (romanisations, Arabic script, partial dates...).")
+@click.option("--agencies", type=click.IntRange(2, 3), default=2, show_default=True,
+              help="2: Cyrillic inquiry list (a) and foreign register (b); 3 adds hotline notes (c).")
+@click.option("-o", "--output", "folder", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for a.csv, b.csv (c.csv) and truth_*.csv.")
+def synth(people: int, seed: int, difficulty: str, agencies: int, folder: Path) -> None:
+    """Generate realistic synthetic multi-agency exports with ground truth (no real person in them)."""
+    from pprl import synth as synthesis
+
+    data = synthesis.generate(people, seed=seed, difficulty=difficulty, agencies=agencies)
+    for path in synthesis.write(data, folder):
+        _echo_err(f"wrote {path}")

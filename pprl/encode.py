@@ -91,16 +91,19 @@ class _Encoder:
     schema: Schema
     tokenisers: dict[str, FieldTokeniser]
     hashers: list[FilterHasher]  # one per filter column, schema order
+    memo: dict[str, dict[str, tuple]] = field(default_factory=dict)  # field -> value -> tokens (values repeat)
 
 
 _STATE: _Encoder | None = None
+_MEMO_LIMIT = 1 << 16
 
 
 def _make_encoder(document: Mapping, secret: bytes) -> _Encoder:
     schema = schema_module.from_document(document)
     hashers = [FilterHasher(keys.field_key(secret, schema.fingerprint, spec.column(component)), spec.bits, spec.hashes)
                for spec, component in schema.filter_columns()]
-    return _Encoder(schema, {spec.name: FieldTokeniser(spec) for spec in schema.fields}, hashers)
+    return _Encoder(schema, {spec.name: FieldTokeniser(spec) for spec in schema.fields}, hashers,
+                    {spec.name: {} for spec in schema.fields})
 
 
 def _init_worker(document: Mapping, secret: bytes) -> None:
@@ -137,9 +140,17 @@ def _encode_frame(frame: pd.DataFrame, first_row: int, id_column: str, mapping: 
     column_index = 0
     for spec in state.schema.fields:
         tokenise = state.tokenisers[spec.name]
+        memo = state.memo[spec.name]
         values = _field_values(frame, mapping[spec.name])
         for row, value in enumerate(values):
-            status, components = tokenise(value)
+            key = value if isinstance(value, str) else repr(value)
+            found = memo.get(key)
+            if found is None:
+                found = tokenise(value)
+                if len(memo) >= _MEMO_LIMIT:
+                    memo.clear()
+                memo[key] = found
+            status, components = found
             if status is Status.MISSING:
                 missing[spec.name] += 1
             elif status is Status.UNPARSABLE:
@@ -193,7 +204,7 @@ def encode_file(
     dataset: str | None = None,
     strict: bool = False,
     workers: int | None = None,
-    chunk_rows: int = 20_000,
+    chunk_rows: int = 4_096,
     progress: Callable[[int], None] | None = None,
 ) -> EncodeSummary:
     """Encode one export into ``output_path`` (written atomically: on any error no file appears)."""

@@ -23,8 +23,7 @@ from pprl.encoded import EncodedData
 
 #: Above this many pairs, candidates come from blocking instead of comparing every pair.
 EXHAUSTIVE_PAIRS = 400_000_000
-#: Candidates per record fed to the EM fit, and kept for solving and review.
-FIT_CANDIDATES = 3
+#: Candidates per record of the first dataset: fed to the EM fit, then kept for solving and review.
 KEEP_CANDIDATES = 10
 #: Pairs below this match probability are never kept.
 MIN_SCORE = 1e-3
@@ -110,20 +109,19 @@ def _random_dice(a: Prepared, b: Prepared, rng: np.random.Generator) -> np.ndarr
 
 
 def link_pair(a: Prepared, b: Prepared, index_a: int, index_b: int, options: LinkOptions) -> PairLink:
+    """Candidates by the schema's prior weights (the best few per record of ``a``), then weights fitted
+    on them by EM, then the candidates rescored as match probabilities."""
     started = time.perf_counter()
     weights, disagrees = column_weights(a.data)
     total_pairs = float(a.size) * float(b.size)
     max_matches = float(min(a.size, b.size))
-    prior = math.log(max_matches / max(total_pairs - max_matches, 1.0))
+    prior = math.log(max_matches / max(total_pairs - max_matches, 1.0)) if total_pairs else 0.0
     model = scoring.Model(scoring.prior_table(weights), prior, False, max_matches)
-    if options.fit_weights and a.size and b.size:
-        ia, ib, _, _ = _candidates(a, b, model.table, model.prior, -math.inf, FIT_CANDIDATES, options)
-        dice = similarity.field_dice(a.data.bits, a.popcounts, b.data.bits, b.popcounts, a.data.offsets, ia, ib)
+    ia, ib, compared, method = _candidates(a, b, model.table, model.prior, -math.inf, options.keep_candidates, options)
+    dice = similarity.field_dice(a.data.bits, a.popcounts, b.data.bits, b.popcounts, a.data.offsets, ia, ib)
+    if options.fit_weights and len(ia):
         random = _random_dice(a, b, np.random.default_rng(options.seed))
         model = scoring.fit(dice, random, total_pairs, max_matches)
-    floor = math.log(MIN_SCORE / (1 - MIN_SCORE))
-    ia, ib, compared, method = _candidates(a, b, model.table, model.prior, floor, options.keep_candidates, options)
-    dice = similarity.field_dice(a.data.bits, a.popcounts, b.data.bits, b.popcounts, a.data.offsets, ia, ib)
     score = scoring.probability(scoring.logodds(dice, model.table, model.prior, _missing_penalty(model.table, disagrees)))
     keep = score >= MIN_SCORE
     ia, ib, score, dice = ia[keep], ib[keep], score[keep], dice[keep]
