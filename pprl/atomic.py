@@ -11,13 +11,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from pprl.errors import PprlError
+
 
 @contextmanager
 def atomic_path(target: str | Path, mode: int = 0o644) -> Iterator[Path]:
     """Yield a temporary path in the target's folder; on success it replaces the target atomically."""
     target = Path(target)
     folder = target.parent if str(target.parent) else Path(".")
-    descriptor, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
+    try:
+        descriptor, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
+    except OSError as error:
+        raise PprlError(f"{target}: cannot write there ({error.strerror})") from None
     os.close(descriptor)
     temporary = Path(name)
     try:

@@ -116,8 +116,11 @@ def _secret_path(secret_file: Path | None) -> Path:
               help="Encoded file to write (Parquet).")
 @click.option("--strict", is_flag=True, help="Stop at the first value that cannot be read instead of counting it as missing.")
 @click.option("--workers", type=click.IntRange(min=1), help="Processes to use (default: all cores).")
+@click.option("--age-reference-year", type=click.IntRange(1900, 2200), help="Year in which ages found in date "
+              "fields (e.g. '7 years', '7 лет') were recorded; they become estimated birth years.")
 def encode(input_path: Path, schema_path: Path, secret_file: Path | None, maps: tuple[str, ...],
-           id_column: str | None, dataset: str | None, output: Path, strict: bool, workers: int | None) -> None:
+           id_column: str | None, dataset: str | None, output: Path, strict: bool, workers: int | None,
+           age_reference_year: int | None) -> None:
     """Encode an export (CSV, .xlsx or Parquet) into Bloom-filter encodings on this machine."""
     from pprl import encode as encoding, keys, schema as schema_module
 
@@ -139,7 +142,8 @@ def encode(input_path: Path, schema_path: Path, secret_file: Path | None, maps: 
             click.echo(f"\rencoded {counted:,} records ({rate:,.0f}/s)", err=True, nl=False)
 
     summary = encoding.encode_file(input_path, output, linkage_schema, secret, mapping, id_column, dataset,
-                                   strict=strict, workers=workers, progress=progress)
+                                   strict=strict, workers=workers, progress=progress,
+                                   age_reference_year=age_reference_year)
     if show:
         click.echo("", err=True)
     rate = summary.records / summary.seconds if summary.seconds else float("inf")
@@ -174,8 +178,12 @@ def _write_csv(frame, path: Path) -> None:
 @click.option("--split-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Write one file per agency holding only its own record IDs and a match ID, to send back.")
 @click.option("--explain", is_flag=True, help="Add each filter column's evidence (log-likelihood ratio) per pair.")
+@click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="Where pairs are scored: this process, or a dask.distributed cluster (same results).")
+@click.option("--scheduler", metavar="ADDRESS", help="With --engine dask: the scheduler to use (default: start a "
+              "local cluster of 2 worker processes for this run).")
 def link(encoded_files: tuple[Path, ...], output: Path, threshold: float | None, many: bool, top_k: int | None,
-         clusters_path: Path | None, split_dir: Path | None, explain: bool) -> None:
+         clusters_path: Path | None, split_dir: Path | None, explain: bool, engine: str, scheduler: str | None) -> None:
     """Match the encoded files of two or more agencies; needs no secret and no raw data."""
     from pprl import encoded, link as linking, reports
 
@@ -185,11 +193,15 @@ def link(encoded_files: tuple[Path, ...], output: Path, threshold: float | None,
         raise click.UsageError("--many and --top-k exclude each other")
     if clusters_path and len(encoded_files) < 3:
         raise click.UsageError("--clusters needs three or more encoded files")
+    if scheduler and engine != "dask":
+        raise click.UsageError("--scheduler needs --engine dask")
     datasets = [encoded.read(path) for path in encoded_files]
     encoded.check_compatible(list(encoded_files), datasets)
     reports.name_datasets(datasets, encoded_files)
     started = time.perf_counter()
-    linkage = linking.link(datasets, linking.LinkOptions(threshold=threshold, keep_candidates=max(linking.KEEP_CANDIDATES, top_k or 0)), progress=_echo_err)
+    options = linking.LinkOptions.from_schema(datasets[0].header["schema"], threshold, engine=engine, scheduler=scheduler,
+                                              keep_candidates=max(linking.KEEP_CANDIDATES, top_k or 0))
+    linkage = linking.link(datasets, options, progress=_echo_err)
     mode = "many" if many else "one-to-one"
     matches = linking.matches_frame(linkage, 0, 1, mode, top_k, explain)
     clusters = linking.cluster_frame(linkage, mode) if len(datasets) > 2 else None

@@ -92,23 +92,24 @@ class _Encoder:
     tokenisers: dict[str, FieldTokeniser]
     hashers: list[FilterHasher]  # one per filter column, schema order
     memo: dict[str, dict[str, tuple]] = field(default_factory=dict)  # field -> value -> tokens (values repeat)
+    age_reference_year: int | None = None  # turns ages in date fields into estimated birth years
 
 
 _STATE: _Encoder | None = None
 _MEMO_LIMIT = 1 << 16
 
 
-def _make_encoder(document: Mapping, secret: bytes) -> _Encoder:
+def _make_encoder(document: Mapping, secret: bytes, age_reference_year: int | None = None) -> _Encoder:
     schema = schema_module.from_document(document)
     hashers = [FilterHasher(keys.field_key(secret, schema.fingerprint, spec.column(component)), spec.bits, spec.hashes)
                for spec, component in schema.filter_columns()]
     return _Encoder(schema, {spec.name: FieldTokeniser(spec) for spec in schema.fields}, hashers,
-                    {spec.name: {} for spec in schema.fields})
+                    {spec.name: {} for spec in schema.fields}, age_reference_year)
 
 
-def _init_worker(document: Mapping, secret: bytes) -> None:
+def _init_worker(document: Mapping, secret: bytes, age_reference_year: int | None) -> None:
     global _STATE
-    _STATE = _make_encoder(document, secret)
+    _STATE = _make_encoder(document, secret, age_reference_year)
 
 
 @dataclass
@@ -146,7 +147,7 @@ def _encode_frame(frame: pd.DataFrame, first_row: int, id_column: str, mapping: 
             key = value if isinstance(value, str) else repr(value)
             found = memo.get(key)
             if found is None:
-                found = tokenise(value)
+                found = tokenise(value, state.age_reference_year)
                 if len(memo) >= _MEMO_LIMIT:
                     memo.clear()
                 memo[key] = found
@@ -171,20 +172,20 @@ def _default_workers() -> int:
 
 
 def _results(chunks: Iterator[tabular.Chunk], id_column: str, mapping: Mapping_, document: Mapping,
-             secret: bytes, workers: int) -> Iterator[_ChunkResult]:
+             secret: bytes, workers: int, age_reference_year: int | None) -> Iterator[_ChunkResult]:
     """Encoded chunks in input order; a pool of processes once the input is larger than one chunk."""
     first = next(chunks, None)
     if first is None:
         return
     second = next(chunks, None)
     if second is None or workers <= 1:
-        _init_worker(document, secret)
+        _init_worker(document, secret, age_reference_year)
         for chunk in (first, *(() if second is None else (second,)), *chunks):
             yield _encode_frame(chunk.frame, chunk.first_row, id_column, mapping)
         return
     context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
-                             initargs=(document, secret)) as pool:
+                             initargs=(document, secret, age_reference_year)) as pool:
         pending: list[Future] = []
         for chunk in (first, second, *chunks):
             pending.append(pool.submit(_encode_frame, chunk.frame, chunk.first_row, id_column, mapping))
@@ -205,9 +206,14 @@ def encode_file(
     strict: bool = False,
     workers: int | None = None,
     chunk_rows: int = 4_096,
+    age_reference_year: int | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> EncodeSummary:
-    """Encode one export into ``output_path`` (written atomically: on any error no file appears)."""
+    """Encode one export into ``output_path`` (written atomically: on any error no file appears).
+
+    ``age_reference_year``: the year the export's ages ("7 years", "7 лет") were recorded in; a date
+    field holding an age then counts as an estimated birth year.
+    """
     input_path, output_path = Path(input_path), Path(output_path)
     header = tabular.read_header(input_path)
     id_column, mapping = resolve_columns(schema, header, maps or {}, id_column, input_path)
@@ -219,7 +225,8 @@ def encode_file(
         schema.document, schema.fingerprint, keys.check_value(secret), dataset or input_path.stem, columns))
     try:
         chunks = tabular.iter_chunks(input_path, chunk_rows)
-        for result in _results(chunks, id_column, mapping, schema.document, secret, workers or _default_workers()):
+        for result in _results(chunks, id_column, mapping, schema.document, secret, workers or _default_workers(),
+                               age_reference_year):
             _check_ids(result, seen, input_path, id_column)
             if strict and result.first_unparsable:
                 name, row = min(result.first_unparsable.items(), key=lambda item: item[1])

@@ -25,6 +25,7 @@ from pprl.errors import CompatibilityError, PprlError
 FORMAT = "pprl-encoded"
 FORMAT_VERSION = 1
 METADATA_KEY = b"pprl"
+_HEADER_KEYS = ("schema", "schema_fingerprint", "key_check", "columns", "records", "digest")
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,8 @@ class Writer:
         self._records += len(ids)
 
     def close(self, extra: Mapping[str, Any] | None = None) -> None:
-        header = {**self._header, **(extra or {}), "records": self._records, "digest": self._digest.hexdigest()}
+        header = {**self._header, **(extra or {}), "records": self._records}
+        header["digest"] = self._digest.hexdigest(header)
         self._writer.add_key_value_metadata({METADATA_KEY: json.dumps(header, sort_keys=True, ensure_ascii=False)})
         self._writer.close()
         self._atomic.__exit__(None, None, None)
@@ -125,8 +127,12 @@ class _ContentDigest:
         self._ids.update("".join(f"{record_id}\x00" for record_id in ids).encode("utf-8"))
         self._bits.update(np.ascontiguousarray(bits, dtype="<u8").tobytes())
 
-    def hexdigest(self) -> str:
-        return hashlib.sha256(self._ids.digest() + self._bits.digest()).hexdigest()
+    def hexdigest(self, header: Mapping[str, Any]) -> str:
+        """The digest of the content and of every other header entry (so that weights or rules in the
+        header cannot be changed either)."""
+        rest = {key: value for key, value in header.items() if key != "digest"}
+        canonical = json.dumps(rest, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        return hashlib.sha256(self._ids.digest() + self._bits.digest() + canonical).hexdigest()
 
 
 def make_header(schema_document: Mapping[str, Any], fingerprint: str, key_check: str, dataset: str,
@@ -165,7 +171,14 @@ def read(path: str | Path) -> EncodedData:
     if header.get("format_version") != FORMAT_VERSION:
         raise CompatibilityError(f"{path}: encoded file format version {header.get('format_version')} is not "
                                  f"supported by pprl {__version__} (reads version {FORMAT_VERSION}); re-encode it")
-    columns = [Column(c["name"], c["field"], int(c["bits"])) for c in header["columns"]]
+    if any(key not in header for key in _HEADER_KEYS):
+        raise PprlError(f"{path}: damaged pprl header")
+    try:
+        columns = [Column(str(c["name"]), str(c["field"]), int(c["bits"])) for c in header["columns"]]
+    except (KeyError, TypeError, ValueError):
+        raise PprlError(f"{path}: damaged pprl header") from None
+    if any(c.bits <= 0 or c.bits % 64 for c in columns):
+        raise PprlError(f"{path}: damaged pprl header")
     try:
         table = parquet.read()
     except (pa.ArrowException, OSError):
@@ -184,7 +197,7 @@ def read(path: str | Path) -> EncodedData:
     bits = bits.astype(np.uint64, copy=False)
     digest = _ContentDigest()
     digest.update(list(ids), bits)
-    if header.get("records") != len(ids) or digest.hexdigest() != header.get("digest"):
+    if header.get("records") != len(ids) or digest.hexdigest(header) != header.get("digest"):
         raise PprlError(f"{path}: content does not match its digest: the file was changed or damaged after encoding")
     return EncodedData(ids=ids, bits=bits, columns=columns, header=header)
 

@@ -27,8 +27,10 @@ EXHAUSTIVE_PAIRS = 400_000_000
 KEEP_CANDIDATES = 10
 #: Pairs below this match probability are never kept.
 MIN_SCORE = 1e-3
-#: Random pairs sampled to measure the non-match (u) distributions.
+#: Random pairs sampled to measure the non-match (u) distributions; with fewer non-candidate pairs
+#: than MIN_RANDOM_PAIRS the data is too small to fit weights and the schema's prior weights are used.
 RANDOM_PAIRS = 200_000
+MIN_RANDOM_PAIRS = 1_000
 
 
 @dataclass
@@ -66,11 +68,22 @@ class PairLink:
 
 @dataclass(frozen=True)
 class LinkOptions:
-    threshold: float | None = None
+    threshold: float | None = None  # None: automatic
     fit_weights: bool = True
     exhaustive_pairs: int = EXHAUSTIVE_PAIRS
     keep_candidates: int = KEEP_CANDIDATES
     seed: int = 0
+    engine: str = "local"  # where scoring runs: "local" or "dask" (see pprl.engine)
+    scheduler: str | None = None  # dask scheduler address; None starts a LocalCluster
+
+    @classmethod
+    def from_schema(cls, schema_document: dict, threshold: float | None = None, **options) -> "LinkOptions":
+        """Options for a linkage: the schema's ``linkage`` defaults, overridden by what the user gave."""
+        defaults = schema_document.get("linkage", {})
+        if threshold is None and defaults.get("threshold", "auto") != "auto":
+            threshold = float(defaults["threshold"])
+        options.setdefault("fit_weights", bool(defaults.get("fit_weights", True)))
+        return cls(threshold=threshold, **options)
 
 
 def column_weights(data: EncodedData) -> tuple[np.ndarray, np.ndarray]:
@@ -87,25 +100,32 @@ def _missing_penalty(table: np.ndarray, disagrees: np.ndarray) -> np.ndarray:
 
 def _candidates(a: Prepared, b: Prepared, table: np.ndarray, prior: float, floor: float, top_k: int,
                 options: LinkOptions) -> tuple[np.ndarray, np.ndarray, int, str]:
+    from pprl import engine
+
+    runner = engine.get(options.engine, options.scheduler)
     offsets = a.data.offsets
     pairs = a.size * b.size
     if pairs <= options.exhaustive_pairs:
-        ia, ib, _ = similarity.score_all(a.data.bits, a.popcounts, b.data.bits, b.popcounts, offsets,
-                                         table, prior, floor, top_k)
+        ia, ib, _ = runner.score(a.data.bits, a.popcounts, b.data.bits, b.popcounts, offsets,
+                                 table, prior, floor, top_k)
         return ia, ib, pairs, "exhaustive"
     from pprl import blocking
 
-    ptr, idx, method = blocking.candidates(a.data, b.data)
-    ia, ib, _ = similarity.score_candidates(a.data.bits, a.popcounts, b.data.bits, b.popcounts, offsets,
-                                            table, prior, floor, top_k, ptr, idx)
+    ptr, idx, method = blocking.candidates(a.data, b.data, seed=options.seed)
+    ia, ib, _ = runner.score(a.data.bits, a.popcounts, b.data.bits, b.popcounts, offsets,
+                             table, prior, floor, top_k, ptr, idx)
     return ia, ib, int(ptr[-1]), method
 
 
-def _random_dice(a: Prepared, b: Prepared, rng: np.random.Generator) -> np.ndarray:
-    count = min(RANDOM_PAIRS, a.size * b.size)
-    ia = rng.integers(0, a.size, count)
-    ib = rng.integers(0, b.size, count)
-    return similarity.field_dice(a.data.bits, a.popcounts, b.data.bits, b.popcounts, a.data.offsets, ia, ib)
+def _random_dice(a: Prepared, b: Prepared, candidates: tuple[np.ndarray, np.ndarray],
+                 rng: np.random.Generator) -> np.ndarray:
+    """Per-column Dice of random pairs that are not candidates: a sample of non-matches, for u.
+    (On small inputs a plain random sample would be full of true matches.)"""
+    taken = np.unique(candidates[0] * b.size + candidates[1])
+    draw = rng.integers(0, a.size * b.size, min(2 * RANDOM_PAIRS, 4 * a.size * b.size))
+    pairs = draw[~np.isin(draw, taken)][:RANDOM_PAIRS]
+    return similarity.field_dice(a.data.bits, a.popcounts, b.data.bits, b.popcounts, a.data.offsets,
+                                 pairs // b.size, pairs % b.size)
 
 
 def link_pair(a: Prepared, b: Prepared, index_a: int, index_b: int, options: LinkOptions) -> PairLink:
@@ -113,20 +133,19 @@ def link_pair(a: Prepared, b: Prepared, index_a: int, index_b: int, options: Lin
     on them by EM, then the candidates rescored as match probabilities."""
     started = time.perf_counter()
     weights, disagrees = column_weights(a.data)
-    total_pairs = float(a.size) * float(b.size)
-    max_matches = float(min(a.size, b.size))
-    prior = math.log(max_matches / max(total_pairs - max_matches, 1.0)) if total_pairs else 0.0
-    model = scoring.Model(scoring.prior_table(weights), prior, False, max_matches)
+    expected = float(min(a.size, b.size))
+    model = scoring.Model(scoring.prior_table(weights), min(0.5, expected / max(a.size, 1)), b.size, False, expected)
     ia, ib, compared, method = _candidates(a, b, model.table, model.prior, -math.inf, options.keep_candidates, options)
     dice = similarity.field_dice(a.data.bits, a.popcounts, b.data.bits, b.popcounts, a.data.offsets, ia, ib)
-    if options.fit_weights and len(ia):
-        random = _random_dice(a, b, np.random.default_rng(options.seed))
-        model = scoring.fit(dice, random, total_pairs, max_matches)
-    score = scoring.probability(scoring.logodds(dice, model.table, model.prior, _missing_penalty(model.table, disagrees)))
+    if options.fit_weights and a.size * b.size - len(ia) >= MIN_RANDOM_PAIRS:
+        random = _random_dice(a, b, (ia, ib), np.random.default_rng(options.seed))
+        model = scoring.fit(dice, ia, random, a.size, b.size)
+    evidence = scoring.contributions(dice, model.table, _missing_penalty(model.table, disagrees)).sum(axis=1)
+    score = scoring.posterior(evidence, ia, model.share, model.size_b)
     keep = score >= MIN_SCORE
     ia, ib, score, dice = ia[keep], ib[keep], score[keep], dice[keep]
     if options.threshold is None:
-        threshold = scoring.choose_threshold(score, model.expected_matches)
+        threshold = scoring.choose_threshold(score, float(score.sum()))
     else:
         threshold = scoring.Threshold(options.threshold, "given with --threshold", float("nan"), float("nan"))
     return PairLink(index_a, index_b, ia, ib, score, dice, model, threshold, compared, method,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Sequence
 
@@ -13,8 +14,10 @@ from pprl.link import Linkage
 
 
 def name_datasets(datasets: Sequence[EncodedData], paths: Sequence[Path]) -> None:
-    """Give every dataset a distinct name (the encoded name, else the file name) for reports and split files."""
-    names = [d.dataset or Path(p).stem for d, p in zip(datasets, paths)]
+    """Give every dataset a distinct, file-safe name (the encoded name, else the file name) for reports
+    and split files: the name comes from an agency's file and must not steer where files are written."""
+    names = [re.sub(r"[^\w.-]+", "_", d.dataset or Path(p).stem).strip("._") or f"dataset{i + 1}"
+             for i, (d, p) in enumerate(zip(datasets, paths))]
     if len(set(names)) < len(names):
         names = [f"{i + 1}-{name}" for i, name in enumerate(names)]
     for data, name in zip(datasets, names):

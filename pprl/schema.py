@@ -26,6 +26,7 @@ SCHEMA_VERSION = 1
 
 #: Sub-filters a field type is encoded into. Dates get one filter for the year and one for month
 #: and day, so that a year-only value is compared on the year alone (month/day count as missing).
+#: Person names add a "given" filter unless their option given_filter is false.
 COMPONENTS: dict[str, tuple[str, ...]] = {
     "person_name": ("",),
     "date": ("year", "month_day"),
@@ -35,7 +36,8 @@ COMPONENTS: dict[str, tuple[str, ...]] = {
 }
 
 #: Rough number of distinct tokens one value yields, per field type and component (for saturation checks).
-_TYPICAL_TOKENS = {"person_name": 40, "year": 3, "month_day": 6, "category": 1, "string": 16, "number": 3}
+_TYPICAL_TOKENS = {"person_name": 40, "given": 20, "year": 3, "month_day": 6, "category": 1, "string": 16,
+                   "number": 3}
 _SATURATION_ERROR = 0.8
 _SATURATION_WARNING = 0.6
 
@@ -65,6 +67,8 @@ class FieldSpec:
 
     @property
     def components(self) -> tuple[str, ...]:
+        if self.type == "person_name" and self.options.get("given_filter", True):
+            return ("", "given")
         return COMPONENTS[self.type]
 
     def column(self, component: str) -> str:
@@ -193,7 +197,8 @@ def _semantic_problems(document: Mapping[str, Any]) -> list[Problem]:
         total_weight += field.get("weight", 1)
         options = field.get("options", {})
         bits, hashes = field["filter"]["bits"], field["filter"]["hashes"]
-        for component in COMPONENTS[kind]:
+        components = ("", "given") if kind == "person_name" and options.get("given_filter", True) else COMPONENTS[kind]
+        for component in components:
             typical = _TYPICAL_TOKENS[component or kind]
             ratio = _fill_ratio(typical, hashes, bits)
             where = f" ({component})" if component else ""

@@ -3,10 +3,19 @@
 Each filter column contributes ``log(m[bin] / u[bin])``, where ``m`` is the distribution of its Dice
 similarity among true matches and ``u`` among non-matches; a column missing on either side
 contributes nothing (neutral). ``u`` is measured on random pairs (nearly all non-matches); ``m`` and
-the share of matches are fitted by EM on the best candidate pairs (unsupervised Fellegi-Sunter, with
-missing values left out of the likelihood, which recordlinkage's ECM classifier cannot do).
-The score of a pair is its posterior match probability; the automatic threshold maximises the F1
-that the fitted model expects.
+the share of records that have a match are fitted by EM on the best candidate pairs (unsupervised
+Fellegi-Sunter, with missing values left out of the likelihood, which recordlinkage's ECM classifier
+cannot do).
+
+The model knows that a record has at most one true partner: record ``i`` of the first dataset has a
+partner with probability ``share``, uniformly among the ``n_b`` records a priori, so the posterior
+that ``j`` is that partner is
+
+    gamma_ij = (share / n_b) LR_ij / ((1 - share) + (share / n_b) sum_k LR_ik)
+
+with ``LR`` the product of the columns' likelihood ratios. Candidates of one record compete: two
+siblings who both resemble a child share the probability instead of both looking certain. The score
+of a pair is ``gamma``; the automatic threshold maximises the F1 that the fitted model expects.
 """
 
 from __future__ import annotations
@@ -14,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.optimize import isotonic_regression
 
 NBINS = 20
 _SMOOTHING = 0.5  # pseudo-count per bin
@@ -25,10 +35,16 @@ class Model:
     """A fitted (or prior) scoring model for one pair of datasets."""
 
     table: np.ndarray  # (C, NBINS) float64 log-likelihood ratios per column and Dice bin
-    prior: float  # log prior odds that a random pair is a match
+    share: float  # probability that a record of the first dataset has a partner in the second
+    size_b: int  # records in the second dataset
     fitted: bool
     expected_matches: float  # the model's estimate of true matches among all pairs
     iterations: int = 0
+
+    @property
+    def prior(self) -> float:
+        """Log prior odds that one given pair is a match, ignoring competition (an upper bound)."""
+        return float(np.log(self.share / max(self.size_b, 1)) - np.log1p(-self.share))
 
 
 def bins(dice: np.ndarray) -> np.ndarray:
@@ -56,15 +72,6 @@ def contributions(dice: np.ndarray, table: np.ndarray, missing: np.ndarray | Non
     return np.where(index >= 0, looked_up, absent[None, :])
 
 
-def logodds(dice: np.ndarray, table: np.ndarray, prior: float, missing: np.ndarray | None = None) -> np.ndarray:
-    """Log posterior odds of pairs from their (P, C) Dice matrix."""
-    return prior + contributions(dice, table, missing).sum(axis=1)
-
-
-def probability(logodds_: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(logodds_, -700, 700)))
-
-
 def histogram(dice: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
     """(C, NBINS) weighted counts of each column's Dice bins, missing values left out."""
     index = bins(dice)
@@ -82,35 +89,65 @@ def _normalise(counts: np.ndarray) -> np.ndarray:
     return smoothed / smoothed.sum(axis=1, keepdims=True)
 
 
-def fit(candidate_dice: np.ndarray, random_dice: np.ndarray, total_pairs: float, max_matches: float,
-        iterations: int = 100, tolerance: float = 1e-6) -> Model:
-    """Fit m by EM on candidate pairs, with u from random pairs; see the module docstring.
+def _monotone_table(m_counts: np.ndarray, u_counts: np.ndarray) -> np.ndarray:
+    """log(m/u) per bin, made non-decreasing in Dice (more similar is never less evidence) by a
+    weighted isotonic fit in which each bin weighs by how much of either distribution it holds, so
+    that a bin that neither matches nor non-matches ever reach borrows its neighbours' value instead
+    of an artefact of smoothing. Bounded to +-_MAX_WEIGHT."""
+    m, u = _normalise(m_counts), _normalise(u_counts)
+    raw = np.clip(np.log(m / u), -_MAX_WEIGHT, _MAX_WEIGHT)
+    support = (m_counts / max(m_counts.sum(), 1e-12) + u_counts / max(u_counts.sum(), 1e-12))
+    table = np.empty_like(raw)
+    for column in range(raw.shape[0]):
+        weights = support[column] + 1e-9
+        table[column] = isotonic_regression(raw[column], weights=weights, increasing=True).x
+    return table
 
-    ``max_matches`` bounds the number of true matches (min of the dataset sizes for one-to-one data).
-    """
-    u = _normalise(histogram(random_dice))
+
+def _segments(rows: np.ndarray) -> np.ndarray:
+    """Start offsets of the runs of equal values in sorted ``rows``."""
+    return np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]]) if len(rows) else np.zeros(0, np.int64)
+
+
+def posterior(evidence: np.ndarray, rows: np.ndarray, share: float, size_b: int) -> np.ndarray:
+    """gamma of every candidate pair (see the module docstring); ``rows`` must be sorted."""
+    if len(evidence) == 0:
+        return np.zeros(0)
+    log_pair = np.log(share / max(size_b, 1)) + evidence
+    starts = _segments(rows)
+    peak = np.maximum.reduceat(log_pair, starts)
+    counts = np.diff(np.r_[starts, len(rows)])
+    peak_each = np.repeat(peak, counts)
+    row_sum = np.add.reduceat(np.exp(log_pair - peak_each), starts)
+    log_denominator = np.logaddexp(np.log1p(-share), peak + np.log(row_sum))
+    return np.exp(log_pair - np.repeat(log_denominator, counts))
+
+
+def fit(candidate_dice: np.ndarray, rows: np.ndarray, random_dice: np.ndarray, size_a: int, size_b: int,
+        iterations: int = 200, tolerance: float = 1e-6) -> Model:
+    """Fit m and the match share by EM on candidate pairs (``rows`` sorted: their records of the first
+    dataset), with u from random pairs; see the module docstring."""
+    u_counts = histogram(random_dice)
     index = bins(candidate_dice)
     present = index >= 0
     safe = np.maximum(index, 0)
     columns = np.arange(candidate_dice.shape[1])[None, :]
     ramp = np.linspace(0.05, 1.0, NBINS) ** 4
-    m = np.tile(ramp / ramp.sum(), (candidate_dice.shape[1], 1))
-    share = min(0.5, max_matches / max(len(candidate_dice), 1))
+    m_counts = np.tile(ramp / ramp.sum(), (candidate_dice.shape[1], 1)) * max(size_a, 1)
+    share = 0.5
     done = 0
     for done in range(1, iterations + 1):
-        table = np.clip(np.log(m / u), -_MAX_WEIGHT, _MAX_WEIGHT)
-        evidence = np.where(present, table[columns, safe], 0.0).sum(axis=1)
-        posterior = probability(evidence + np.log(share / (1 - share)))
-        new_m = _normalise(histogram(candidate_dice, posterior))
-        new_share = float(np.clip(posterior.mean(), 1e-6, 1 - 1e-6))
-        converged = np.abs(new_m - m).max() < tolerance and abs(new_share - share) < tolerance
-        m, share = new_m, new_share
-        if converged:
+        table = _monotone_table(m_counts, u_counts)
+        gamma = posterior(np.where(present, table[columns, safe], 0.0).sum(axis=1), rows, share, size_b)
+        new_counts = histogram(candidate_dice, gamma)
+        new_share = float(np.clip(gamma.sum() / max(size_a, 1), 1e-6, 1 - 1e-6))
+        change = np.abs(_normalise(new_counts) - _normalise(m_counts)).max()
+        m_counts, share_change, share = new_counts, abs(new_share - share), new_share
+        if change < tolerance and share_change < tolerance:
             break
-    table = np.maximum.accumulate(np.clip(np.log(m / u), -_MAX_WEIGHT, _MAX_WEIGHT), axis=1)
-    expected = min(share * len(candidate_dice), max_matches)
-    prior = float(np.log(max(expected, 0.5) / max(total_pairs - expected, 1.0)))
-    return Model(table=table, prior=prior, fitted=True, expected_matches=expected, iterations=done)
+    table = _monotone_table(m_counts, u_counts)
+    expected = min(share * size_a, float(min(size_a, size_b)))
+    return Model(table=table, share=share, size_b=size_b, fitted=True, expected_matches=expected, iterations=done)
 
 
 @dataclass(frozen=True)
@@ -136,8 +173,8 @@ def choose_threshold(scores: np.ndarray, expected_matches: float) -> Threshold:
     total = max(expected_matches, true_positive[-1])
     f1 = 2 * true_positive / (kept + total)
     best = int(np.argmax(f1))
-    # cut halfway to the next lower score so that ties with the chosen score stay in
-    value = float(order[best] if best + 1 == len(order) else (order[best] + order[best + 1]) / 2)
+    # cut halfway to the next lower score (or to 0), so that ties with the chosen score stay in
+    value = float((order[best] + (order[best + 1] if best + 1 < len(order) else 0.0)) / 2)
     value = min(max(value, 1e-6), 1.0)
     precision, recall = true_positive[best] / kept[best], true_positive[best] / total
     return Threshold(value, f"maximises the expected F1 ({f1[best]:.3f}) under the fitted model: expected "

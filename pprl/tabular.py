@@ -37,10 +37,8 @@ def detect_encoding(path: Path) -> str:
         return "utf-8-sig"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
-    if len(head) >= 4 and head[1::2].count(0) > len(head) // 4:
-        return "utf-16-le"
-    if len(head) >= 4 and head[0::2].count(0) > len(head) // 4:
-        return "utf-16-be"
+    if 0 in head:  # text exports never hold NUL bytes, UTF-16 does (ASCII) or the high byte is small
+        return "utf-16-le" if _high_bytes(head[1::2]) >= _high_bytes(head[0::2]) else "utf-16-be"
     try:
         head.decode("utf-8")
         return "utf-8"
@@ -55,8 +53,14 @@ def detect_encoding(path: Path) -> str:
     return best.encoding
 
 
+def _high_bytes(half: bytes) -> int:
+    """How many bytes of one half of a UTF-16 sample look like high bytes of Latin (0x00),
+    Cyrillic (0x04) or Arabic (0x06) characters."""
+    return half.count(0) + half.count(4) + half.count(6)
+
+
 def _sniff_delimiter(path: Path, encoding: str) -> str:
-    with open(path, encoding=encoding, newline="") as handle:
+    with open(path, encoding=encoding, errors="replace", newline="") as handle:
         sample = handle.read(_SNIFF_BYTES // 4)
     try:
         return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter

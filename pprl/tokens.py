@@ -76,7 +76,7 @@ class FieldTokeniser:
         like a missing one, yields no tokens. Neither is ever echoed.
         """
         field = self.field
-        if value is None or (isinstance(value, float) and math.isnan(value)):
+        if value is None or value != value:  # None, NaN, NaT
             return Status.MISSING, {}
         if field.type == "date" and hasattr(value, "year") and hasattr(value, "month"):
             parsed = dates.from_datetime(value)  # an Excel or Parquet date cell
@@ -90,8 +90,11 @@ class FieldTokeniser:
                 return Status.UNPARSABLE, {}
             return Status.PRESENT, self._date_components(parsed)
         if field.type == "person_name":
-            tokens = names.name_tokens(text, field.options)
-        elif field.type == "string":
+            components = names.name_components(text, field.options)
+            if not components[""]:
+                return Status.MISSING, {}
+            return Status.PRESENT, {c: components[c] for c in field.components}
+        if field.type == "string":
             tokens = _string_tokens(text, field.options)
         elif field.type == "number":
             tokens = _number_tokens(text, field.options)

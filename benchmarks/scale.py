@@ -1,0 +1,178 @@
+"""Scale benchmark: synthetic missing-persons exports of growing size, encoded and linked by blocking.
+
+    .venv/bin/python benchmarks/scale.py                  # 10k and 100k people
+    .venv/bin/python benchmarks/scale.py 10k --with-1m    # 10k and 1M
+    .venv/bin/python benchmarks/scale.py 100k --workdir /tmp/scale --keep
+
+Per size (people in the synthetic population; agency a and b each list a share of them): generate with
+``pprl.synth.generate`` (medium difficulty), encode both exports with ``pprl.encode.encode_file`` and
+``schemas/missing-persons.json``, link with the blocking path (``pprl.link`` with exhaustive comparison
+switched off), and print:
+
+* encode and link seconds, peak RSS (``getrusage`` max RSS of this process; and of the largest child,
+  i.e. an encoding worker), candidate pairs compared;
+* pair completeness (PC): link a 20k x 20k sample (20k random records of a, their true partners in b
+  and random records of b up to 20k) exhaustively; PC is the share of the pairs it matches at its own
+  threshold that the *full-size* blocked candidates contain;
+* precision / recall / F1 of the full linkage against the truth;
+* anonlink: the pairs/second of anonlink's exhaustive Dice kernel, measured on filters of the same
+  width in ``benchmarks/.venv-baselines`` (made by ``benchmarks/baselines.sh``) when that exists, and
+  the time it would need for all n_a x n_b pairs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from pprl import blocking, encode, encoded, evaluation, keys, link, schema as schema_module, synth  # noqa: E402
+
+SCHEMA = ROOT / "schemas" / "missing-persons.json"
+BASELINE_PYTHON = ROOT / "benchmarks" / ".venv-baselines" / "bin" / "python"
+SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
+MAPS = {"a": {"name": ["given_name", "patronymic", "surname"]}, "b": {"name": ["full_name"]}}
+
+
+def peak_rss_mb() -> tuple[float, float]:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return own, children
+
+
+def subset(data: encoded.EncodedData, rows: np.ndarray) -> encoded.EncodedData:
+    return replace(data, ids=data.ids[rows], bits=np.ascontiguousarray(data.bits[rows]))
+
+
+def sample_completeness(a, b, truth: pd.DataFrame, ptr, idx, size: int, seed: int) -> tuple[float, int]:
+    """Exhaustive linkage of a size x size sample; share of its matches in the full candidates."""
+    rng = np.random.default_rng(seed)
+    rows_a = np.sort(rng.choice(len(a.ids), min(size, len(a.ids)), replace=False))
+    pos_b = pd.Series(np.arange(len(b.ids)), index=b.ids)
+    partners = truth[truth.iloc[:, 0].isin(set(a.ids[rows_a]))].iloc[:, 1]
+    rows_b = set(pos_b[partners.to_numpy()].to_numpy().tolist())
+    rest = rng.permutation(len(b.ids))
+    for r in rest:
+        if len(rows_b) >= min(size, len(b.ids)):
+            break
+        rows_b.add(int(r))
+    rows_b = np.sort(np.fromiter(rows_b, np.int64))
+    sa, sb = subset(a, rows_a), subset(b, rows_b)
+    sample = link.link([sa, sb], link.LinkOptions(exhaustive_pairs=10**18))
+    result = sample.pair(0, 1)
+    chosen = link.selected(result, sa.ids, sb.ids, "one-to-one")
+    ia, ib = rows_a[result.ia[chosen]], rows_b[result.ib[chosen]]
+    return blocking.pair_completeness(ptr, idx, ia, ib), len(ia)
+
+
+def anonlink_rate(words: int) -> float | None:
+    """Pairs/second of anonlink's exhaustive Dice candidate search, or None without the baseline venv."""
+    if not BASELINE_PYTHON.exists():
+        return None
+    code = f"""
+import time, numpy as np
+from bitarray import bitarray
+import anonlink
+rng = np.random.default_rng(0)
+n = 4000
+def filters():
+    out = []
+    for row in rng.random((n, {words} * 64)) < 0.2:
+        ba = bitarray(); ba.pack(row.astype(np.uint8).tobytes()); out.append(ba)
+    return out
+a, b = filters(), filters()
+t = time.perf_counter()
+anonlink.candidate_generation.find_candidate_pairs([a, b], anonlink.similarities.dice_coefficient_accelerated, 0.7)
+print(n * n / (time.perf_counter() - t))
+"""
+    try:
+        out = subprocess.run([str(BASELINE_PYTHON), "-c", code], capture_output=True, text=True, timeout=600, check=True)
+        return float(out.stdout.strip().splitlines()[-1])
+    except (subprocess.SubprocessError, ValueError, IndexError):
+        return None
+
+
+def run(label: str, n_people: int, workdir: Path, secret: bytes, sample: int, seed: int) -> dict:
+    out = workdir / label
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    data = synth.generate(n_people, seed=seed, difficulty="medium")
+    synth.write(data, out)
+    truth = data.truth[("a", "b")]
+    del data
+    generated = time.perf_counter() - started
+    linkage_schema = schema_module.load(SCHEMA)
+    started = time.perf_counter()
+    for name in ("a", "b"):
+        encode.encode_file(out / f"{name}.csv", out / f"{name}.pprl", linkage_schema, secret, MAPS[name],
+                           id_column="record_id", dataset=name)
+    encode_s = time.perf_counter() - started
+    a, b = encoded.read(out / "a.pprl"), encoded.read(out / "b.pprl")
+    started = time.perf_counter()
+    ptr, idx, method = blocking.candidates(a, b)
+    block_s = time.perf_counter() - started
+    linkage = link.link([a, b], link.LinkOptions(exhaustive_pairs=0))
+    matches = link.matches_frame(linkage, 0, 1)
+    link_s = time.perf_counter() - started
+    rss_self, rss_child = peak_rss_mb()
+    metrics = evaluation.evaluate(matches, truth.rename(columns={"id_a": "id_a", "id_b": "id_b"}))
+    pc, sample_matches = sample_completeness(a, b, truth, ptr, idx, sample, seed)
+    row = {
+        "size": label, "n_a": len(a.ids), "n_b": len(b.ids), "generate_s": round(generated, 1),
+        "encode_s": round(encode_s, 1), "blocking_s": round(block_s, 1), "link_s": round(link_s, 1),
+        "candidates": int(ptr[-1]), "cand_per_a": round(int(ptr[-1]) / max(len(a.ids), 1), 1),
+        "pc_sample": round(pc, 4), "sample_matches": sample_matches,
+        "precision": round(metrics.precision, 4), "recall": round(metrics.recall, 4), "f1": round(metrics.f1, 4),
+        "peak_rss_mb": round(rss_self), "peak_child_rss_mb": round(rss_child),
+    }
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("sizes", nargs="*", choices=list(SIZES), default=["10k", "100k"],
+                        help="sizes to run (people in the population): 10k, 100k; 1m needs --with-1m")
+    parser.add_argument("--with-1m", action="store_true", help="also run 1M people")
+    parser.add_argument("--workdir", type=Path, help="where to write exports and encoded files (default: a temp dir)")
+    parser.add_argument("--sample", type=int, default=20_000, help="records per side of the exhaustive PC sample")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    sizes = list(dict.fromkeys(args.sizes or ["10k", "100k"]))
+    if args.with_1m and "1m" not in sizes:
+        sizes.append("1m")
+    if "1m" in sizes and not args.with_1m:
+        parser.error("1m needs --with-1m")
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="pprl-scale-"))
+    secret = keys.generate_secret()
+    rows = []
+    for label in sizes:
+        row = run(label, SIZES[label], workdir, secret, args.sample, args.seed)
+        print(json.dumps(row), flush=True)
+        rows.append(row)
+    words = len(rows[-1] and encoded.read(workdir / sizes[-1] / "a.pprl").bits[0]) if rows else 0
+    rate = anonlink_rate(words)
+    frame = pd.DataFrame(rows)
+    if rate:
+        frame["anonlink_exhaustive_s"] = [round(r["n_a"] * r["n_b"] / rate) for r in rows]
+        note = f"anonlink exhaustive Dice kernel measured at {rate:,.0f} pairs/s ({words} words per filter)"
+    else:
+        note = "anonlink column skipped: benchmarks/.venv-baselines not found (run benchmarks/baselines.sh)"
+    print(frame.to_string(index=False))
+    print(note)
+    print(f"data in {workdir}")
+
+
+if __name__ == "__main__":
+    main()

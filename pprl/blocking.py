@@ -1,0 +1,457 @@
+"""Keyed candidate generation for large inputs: locality-sensitive hashing over the Bloom filters.
+
+Only the filters are hashed - they are already keyed (HMAC-like BLAKE2b under the shared secret), so
+blocking leaks nothing that linking the filters does not; no raw value, name prefix or unkeyed hash of
+a value is ever used.
+
+Method (``"lsh-minhash"``): bit sampling over the set bits of selected filter columns. One *hash* of a
+column is a pseudo-random order of that column's bit positions; its value for a filter is the rank of
+the first position, in that order, whose bit is set (min-wise bit sampling: two filters agree on it
+with probability equal to the Jaccard similarity of their set bits, so similar filters collide
+often, and sparse or dense filters are treated alike - plain Hamming bit sampling degenerates on
+sparse filters, where most sampled bits are 0 in every record). A *band* combines several hashes of
+one or more columns (e.g. two name hashes + one year hash + one month/day hash) into one 64-bit key;
+records of A and B whose keys are equal in a band are candidates. A band is skipped for a record with
+any of its columns missing. Bands come in *families* (which columns, how many hashes each), each
+repeated with fresh hashes; the union over all bands is the candidate set. A bucket holding more than
+``max_bucket`` records on either side is dropped (a frequent name/date combination must not explode);
+the other bands still reach its pairs through rarer keys.
+
+Determinism: every bit order is drawn from ``numpy.random.default_rng`` seeded with
+``SHA-256("pprl-blocking-v1" | seed | schema fingerprint | family | band | column)``; the same seed
+and schema give the same candidates on every machine (and both sides' filters use the same
+positions, which is what makes keys comparable).
+
+Output: CSR over the rows of A - ``cand_ptr`` (int64, ``n_a + 1``) and ``cand_idx`` (int64, sorted
+and unique per row) - as :func:`pprl.similarity.score_candidates` takes it.
+
+Pair completeness (:func:`pair_completeness`): the share of the pairs that the exhaustive linkage
+matches at its threshold which the candidates contain. The default families were chosen so that it
+is >= 0.99 on the synthetic missing-persons data (see ``benchmarks/scale.py``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import weakref
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+import numpy as np
+from numba import njit, prange
+
+from pprl.encoded import EncodedData
+
+__all__ = ["Family", "default_families", "candidates", "pair_completeness", "METHOD"]
+
+METHOD = "lsh-minhash"
+#: Records per side beyond which a bucket is dropped.
+MAX_BUCKET = 1000
+#: Bits set in more than this share of all records are skipped by min-wise hashes (1.0: none; masking
+#: frequent bits did not improve completeness per candidate on the synthetic data).
+MAX_SHARE = 1.0
+#: Above this many accumulated raw pairs, they are merged (deduplicated) before the next band.
+_COMPACT_PAIRS = 40_000_000
+#: A hash count meaning "the whole column" (records agree only on an identical filter).
+EXACT = 0
+
+
+@dataclass(frozen=True)
+class Family:
+    """``bands`` bands, each keyed by ``hashes[column]`` min-wise hashes of each named column."""
+
+    hashes: tuple[tuple[str, int], ...]
+    bands: int
+
+    @classmethod
+    def of(cls, hashes: Mapping[str, int], bands: int) -> "Family":
+        return cls(tuple(hashes.items()), int(bands))
+
+
+def default_families(data: EncodedData) -> list[Family]:
+    """Band families for a schema, from its main identifier (the highest-weight text field), its date
+    columns (``year``, ``month_day``) and a small category column (sex), when present.
+
+    For the missing-persons schema (``0`` = the whole column must be equal):
+
+    ==============================================  =====  =============================================
+    hashes per band                                 bands  catches
+    ==============================================  =====  =============================================
+    year 0 + month_day 0                            1      the same full birth date
+    year 0 + sex 0 + name 2                         12     same year, day/month missing or swapped
+    month_day 0 + name 2                            10     year off or estimated
+    sex 0 + name 4                                  12     dates far apart or missing
+    year 0 + name 3                                 14     same year, sex recorded differently
+    year 1 + month_day 1 + name 2                   8      nearby dates
+    ==============================================  =====  =============================================
+
+    Tuned on the synthetic data of :mod:`pprl.synth` (medium): pair completeness 0.99 against the
+    exhaustive linkage's matches at 24k x 24k, ~490 candidates per record - with the encoder of that
+    day; a later encoder whose year filters differ between exact and partial dates gives 0.93 at
+    8k x 8k (year-exact bands miss), so these families need re-tuning with ``benchmarks/scale.py``.
+    A schema without dates or category falls back to bands of the main field alone.
+    """
+    fields = {f["name"]: f for f in data.header.get("schema", {}).get("fields", [])}
+    columns = data.columns
+
+    def weight(c) -> float:
+        return float(fields.get(c.field, {}).get("weight", 1.0))
+
+    def kind(c) -> str:
+        return fields.get(c.field, {}).get("type", "string")
+
+    text = [c for c in columns if kind(c) not in ("date", "category", "number") and c.bits >= 256]
+    if not text:
+        text = sorted(columns, key=lambda c: -c.bits)[:1]
+    main = sorted(text, key=lambda c: (-weight(c), columns.index(c)))[0].name
+    dates = [c for c in columns if kind(c) == "date"]
+    year = next((c.name for c in dates if c.name.endswith(".year")), dates[0].name if dates else None)
+    day = next((c.name for c in dates if c.name != year), None)
+    sex = next((c.name for c in columns if kind(c) == "category"), None)
+    with_sex = {sex: EXACT} if sex else {}
+    families: list[Family] = []
+    if year and day:
+        families.append(Family.of({year: EXACT, day: EXACT}, 1))
+    if year:
+        families.append(Family.of({year: EXACT, **with_sex, main: 2}, 12))
+    if day:
+        families.append(Family.of({day: EXACT, main: 2}, 10))
+    families.append(Family.of({**with_sex, main: 4}, 12))
+    if year:
+        families.append(Family.of({year: EXACT, main: 3}, 14))
+    if year and day:
+        families.append(Family.of({year: 1, day: 1, main: 2}, 8))
+    if not (year or day):
+        families.append(Family.of({main: 3}, 16))
+    return families
+
+
+# --------------------------------------------------------------------------------------------
+# Kernels
+# --------------------------------------------------------------------------------------------
+@njit(cache=True, inline="always")
+def _mix(h, v):
+    """splitmix64-style combination of a running key with one value."""
+    x = (h ^ np.uint64(v)) * np.uint64(0x9E3779B97F4A7C15)
+    x ^= x >> np.uint64(31)
+    x *= np.uint64(0xBF58476D1CE4E5B9)
+    x ^= x >> np.uint64(29)
+    return x
+
+
+@njit(cache=True, parallel=True)
+def _band_keys(bits, mask, hash_word, hash_len, hash_start, perm, band_start, out):
+    """out[i, b] = key of band b for row i (0 = a column of the band is missing).
+
+    Hash h scans ``perm[hash_start[h] : hash_start[h] + hash_len[h]]`` (bit positions within the
+    column starting at word ``hash_word[h]``) for the first set bit; its rank is the hash value.
+    Band b uses hashes ``band_start[b] : band_start[b + 1]``.
+    """
+    n = bits.shape[0]
+    nb = band_start.shape[0] - 1
+    for i in prange(n):
+        for b in range(nb):
+            key = np.uint64(0x243F6A8885A308D3) + np.uint64(b)
+            ok = True
+            for h in range(band_start[b], band_start[b + 1]):
+                w0 = hash_word[h]
+                s0 = hash_start[h]
+                length = hash_len[h]
+                if length < 0:  # the whole column: its filter must be equal
+                    seen = np.uint64(0)
+                    for w in range(w0, w0 - length):
+                        key = _mix(key, bits[i, w])
+                        seen |= bits[i, w]
+                    if seen == 0:
+                        ok = False
+                        break
+                    continue
+                rank = -1
+                for t in range(length):
+                    p = perm[s0 + t]
+                    if ((bits[i, w0 + (p >> 6)] & mask[w0 + (p >> 6)]) >> np.uint64(p & 63)) & np.uint64(1):
+                        rank = t
+                        break
+                if rank < 0:
+                    ok = False
+                    break
+                key = _mix(key, rank + 1)
+            if ok:
+                if key == 0:
+                    key = np.uint64(1)
+                out[i, b] = key
+            else:
+                out[i, b] = 0
+
+
+@njit(cache=True)
+def _join_count(ka, oa, kb, ob, cap):
+    """Pairs produced by equal keys of sorted ``ka[oa]`` / ``kb[ob]`` (buckets over ``cap`` dropped)."""
+    na = oa.shape[0]
+    nb = ob.shape[0]
+    i = 0
+    j = 0
+    total = 0
+    while i < na and j < nb:
+        x = ka[oa[i]]
+        y = kb[ob[j]]
+        if x < y:
+            i += 1
+        elif y < x:
+            j += 1
+        else:
+            i2 = i
+            while i2 < na and ka[oa[i2]] == x:
+                i2 += 1
+            j2 = j
+            while j2 < nb and kb[ob[j2]] == x:
+                j2 += 1
+            if x != 0 and i2 - i <= cap and j2 - j <= cap:
+                total += (i2 - i) * (j2 - j)
+            i = i2
+            j = j2
+    return total
+
+
+@njit(cache=True)
+def _join_fill(ka, oa, kb, ob, cap, out_a, out_b, k):
+    na = oa.shape[0]
+    nb = ob.shape[0]
+    i = 0
+    j = 0
+    while i < na and j < nb:
+        x = ka[oa[i]]
+        y = kb[ob[j]]
+        if x < y:
+            i += 1
+        elif y < x:
+            j += 1
+        else:
+            i2 = i
+            while i2 < na and ka[oa[i2]] == x:
+                i2 += 1
+            j2 = j
+            while j2 < nb and kb[ob[j2]] == x:
+                j2 += 1
+            if x != 0 and i2 - i <= cap and j2 - j <= cap:
+                for u in range(i, i2):
+                    for v in range(j, j2):
+                        out_a[k] = oa[u]
+                        out_b[k] = ob[v]
+                        k += 1
+            i = i2
+            j = j2
+    return k
+
+
+@njit(cache=True)
+def _scatter(ia, ib, n_a):
+    ptr = np.zeros(n_a + 1, np.int64)
+    for t in range(ia.shape[0]):
+        ptr[ia[t] + 1] += 1
+    for r in range(n_a):
+        ptr[r + 1] += ptr[r]
+    fill = ptr[:-1].copy()
+    idx = np.empty(ia.shape[0], np.int64)
+    for t in range(ia.shape[0]):
+        r = ia[t]
+        idx[fill[r]] = ib[t]
+        fill[r] += 1
+    return ptr, idx
+
+
+@njit(cache=True, parallel=True)
+def _dedupe_rows(ptr, idx):
+    """Sort each row and count its distinct entries (in place)."""
+    n = ptr.shape[0] - 1
+    counts = np.zeros(n, np.int64)
+    for r in prange(n):
+        lo = ptr[r]
+        hi = ptr[r + 1]
+        if hi - lo == 0:
+            continue
+        seg = np.sort(idx[lo:hi])
+        k = 0
+        prev = -1
+        for t in range(seg.shape[0]):
+            if seg[t] != prev:
+                idx[lo + k] = seg[t]
+                k += 1
+                prev = seg[t]
+        counts[r] = k
+    return counts
+
+
+@njit(cache=True, parallel=True)
+def _compact(ptr, idx, counts, new_ptr, out):
+    for r in prange(ptr.shape[0] - 1):
+        a = ptr[r]
+        b = new_ptr[r]
+        for t in range(counts[r]):
+            out[b + t] = idx[a + t]
+
+
+def _to_csr(ia: np.ndarray, ib: np.ndarray, n_a: int) -> tuple[np.ndarray, np.ndarray]:
+    ptr, idx = _scatter(ia, ib, n_a)
+    del ia, ib
+    counts = _dedupe_rows(ptr, idx)
+    new_ptr = np.zeros(n_a + 1, np.int64)
+    np.cumsum(counts, out=new_ptr[1:])
+    out = np.empty(int(new_ptr[-1]), np.int64)
+    _compact(ptr, idx, counts, new_ptr, out)
+    return new_ptr, out
+
+
+@njit(cache=True, parallel=True)
+def _contains(ptr, idx, ia, ib, out):
+    for p in prange(ia.shape[0]):
+        i = ia[p]
+        lo = ptr[i]
+        hi = ptr[i + 1]
+        k = np.searchsorted(idx[lo:hi], ib[p])
+        out[p] = k < hi - lo and idx[lo + k] == ib[p]
+
+
+# --------------------------------------------------------------------------------------------
+# Public API
+# --------------------------------------------------------------------------------------------
+def _rng(seed: int, fingerprint: str, *parts: object) -> np.random.Generator:
+    text = "|".join(["pprl-blocking-v1", str(seed), fingerprint, *map(str, parts)])
+    return np.random.default_rng(int.from_bytes(hashlib.sha256(text.encode()).digest()[:16], "little"))
+
+
+def _plan(data: EncodedData, families: Sequence[Family], seed: int):
+    """Flattened hash tables for :func:`_band_keys`: per hash its column word, length and bit order."""
+    by_name = {c.name: (i, c) for i, c in enumerate(data.columns)}
+    offsets = data.offsets
+    fingerprint = data.header.get("schema_fingerprint", "")
+    words, lengths, starts, perms, band_start = [], [], [], [], [0]
+    total = 0
+    for f, family in enumerate(families):
+        for band in range(family.bands):
+            for name, count in family.hashes:
+                if name not in by_name:
+                    raise ValueError(f"blocking: no filter column {name!r}")
+                index, column = by_name[name]
+                if count == EXACT:
+                    words.append(offsets[index])
+                    lengths.append(-column.words)
+                    starts.append(total)
+                    continue
+                for h in range(count):
+                    order = _rng(seed, fingerprint, f, band, name, h).permutation(column.bits).astype(np.int32)
+                    words.append(offsets[index])
+                    lengths.append(column.bits)
+                    starts.append(total)
+                    perms.append(order)
+                    total += column.bits
+            band_start.append(len(words))
+    as64 = lambda v: np.asarray(v, np.int64)  # noqa: E731
+    perm = np.concatenate(perms) if perms else np.zeros(0, np.int32)
+    return as64(words), as64(lengths), as64(starts), perm, as64(band_start)
+
+
+@njit(cache=True, parallel=True)
+def _bit_counts(bits, out):
+    """out[w * 64 + k] += records with bit k of word w set (one thread per word)."""
+    for w in prange(bits.shape[1]):
+        for i in range(bits.shape[0]):
+            x = bits[i, w]
+            while x:
+                k = 0
+                y = x & (~x + np.uint64(1))
+                while (y >> np.uint64(k)) != np.uint64(1):
+                    k += 1
+                out[w * 64 + k] += 1
+                x ^= y
+
+
+def informative_bits(a: EncodedData, b: EncodedData, max_share: float) -> np.ndarray:
+    """(W,) uint64 mask of the bits set in at most ``max_share`` of the records of A and B together.
+
+    Only columns of 256 bits or more are masked. Bits that nearly every filter has (tokens every name shares) make min-wise hashes collide for
+    unrelated records; hashing skips them. The mask depends only on bit frequencies, which the
+    coordinator sees anyway.
+    """
+    width = a.bits.shape[1]
+    counts = np.zeros(width * 64, np.int64)
+    for data in (a, b):
+        if len(data.ids):
+            _bit_counts(np.ascontiguousarray(data.bits, dtype=np.uint64), counts)
+    keep = counts <= max_share * max(len(a.ids) + len(b.ids), 1)
+    offsets = a.offsets
+    for index, column in enumerate(a.columns):
+        if column.bits < 256:  # small columns (dates, categories) are hashed in full
+            keep[offsets[index] * 64:offsets[index + 1] * 64] = True
+    return np.packbits(keep, bitorder="little").view("<u8").astype(np.uint64)
+
+
+def band_keys(data: EncodedData, families: Sequence[Family], seed: int = 0, mask: np.ndarray | None = None) -> np.ndarray:
+    """(n, bands) uint64 band keys of every record (0 where a band's column is missing); min-wise
+    hashes look only at the bits in ``mask`` (exact columns always use all bits)."""
+    words, lengths, starts, perm, band_start = _plan(data, families, seed)
+    out = np.empty((len(data.ids), len(band_start) - 1), np.uint64)
+    bits = np.ascontiguousarray(data.bits, dtype=np.uint64)
+    if mask is None:
+        mask = np.full(bits.shape[1], np.uint64(0xFFFFFFFFFFFFFFFF))
+    if out.size:
+        _band_keys(bits, mask, words, lengths, starts, perm, band_start, out)
+    return out
+
+
+_cache: list = []  # (weakref a, weakref b, params, result): blocking is asked twice per linkage
+
+
+def candidates(a: EncodedData, b: EncodedData, families: Sequence[Family] | None = None, seed: int = 0,
+               max_bucket: int = MAX_BUCKET, max_share: float = MAX_SHARE) -> tuple[np.ndarray, np.ndarray, str]:
+    """Candidate pairs of A and B by LSH over their filters: ``(cand_ptr, cand_idx, method)``.
+
+    ``families`` defaults to :func:`default_families` of A's schema; ``seed`` picks other bit orders;
+    ``max_bucket`` drops buckets with more records than this on either side.
+    """
+    families = list(families) if families is not None else default_families(a)
+    params = (tuple(families), int(seed), int(max_bucket), float(max_share))
+    for ref_a, ref_b, cached_params, result in _cache:
+        if ref_a() is a and ref_b() is b and cached_params == params:
+            return result
+    n_a = len(a.ids)
+    mask = informative_bits(a, b, max_share)
+    keys_a = band_keys(a, families, seed, mask)
+    keys_b = band_keys(b, families, seed, mask)
+    ptr, idx = np.zeros(n_a + 1, np.int64), np.zeros(0, np.int64)
+    pend_a: list[np.ndarray] = []
+    pend_b: list[np.ndarray] = []
+    pending = 0
+    for band in range(keys_a.shape[1]):
+        ka = np.ascontiguousarray(keys_a[:, band])
+        kb = np.ascontiguousarray(keys_b[:, band])
+        oa = np.argsort(ka, kind="stable").astype(np.int64)
+        ob = np.argsort(kb, kind="stable").astype(np.int64)
+        count = _join_count(ka, oa, kb, ob, max_bucket)
+        out_a = np.empty(count, np.int64)
+        out_b = np.empty(count, np.int64)
+        _join_fill(ka, oa, kb, ob, max_bucket, out_a, out_b, 0)
+        pend_a.append(out_a)
+        pend_b.append(out_b)
+        pending += count
+        if pending > _COMPACT_PAIRS or band == keys_a.shape[1] - 1:
+            rows = np.repeat(np.arange(n_a, dtype=np.int64), np.diff(ptr))
+            ptr, idx = _to_csr(np.concatenate([rows, *pend_a]), np.concatenate([idx, *pend_b]), n_a)
+            del rows
+            pend_a, pend_b, pending = [], [], 0
+    result = (ptr, idx, METHOD)
+    _cache[:] = [(weakref.ref(a), weakref.ref(b), params, result)]
+    return result
+
+
+def pair_completeness(cand_ptr: np.ndarray, cand_idx: np.ndarray, ia: np.ndarray, ib: np.ndarray) -> float:
+    """Share of the pairs ``(ia[p], ib[p])`` (e.g. the exhaustive linkage's matches) that the
+    candidates contain; 1.0 when there are no pairs. Rows of ``cand_idx`` must be sorted."""
+    ia = np.ascontiguousarray(np.asarray(ia, np.int64))
+    ib = np.ascontiguousarray(np.asarray(ib, np.int64))
+    if ia.size == 0:
+        return 1.0
+    out = np.zeros(ia.shape[0], np.bool_)
+    _contains(np.ascontiguousarray(cand_ptr, dtype=np.int64), np.ascontiguousarray(cand_idx, dtype=np.int64),
+              ia, ib, out)
+    return float(out.mean())

@@ -1,0 +1,527 @@
+"""Person names: structure (parts, patronymics, gendered endings, particles), variants, and tokens.
+
+A name value is a bag of parts in any order and any script. Each part is reduced to what stays the same
+when the same person is written by another agency:
+
+* Cyrillic parts are romanised under every selected convention (``pprl.translit``); Latin parts pass
+  through (folded); Arabic-script parts give a consonant skeleton.
+* Every Latin form is reduced by ``canon`` (one spelling for the conventions' differences: kh/h, zh/j,
+  iu/yu/ju/u, ia/ya/ja, w/v, ou/u, double letters, final h ...) and by ``skeleton`` (consonant classes
+  only, vowel-agnostic: what Arabic script writes).
+* With ``structure``: a patronymic (-ович/-овна, -ovich, -uly/-qyzy, oğlu/kyzy) becomes its father's
+  given name; a gendered surname ending (-ов/-ова, -ев/-ева, -ин/-ина, -ский/-ская ...) is folded to the
+  stem (Magomedova, Magomedov -> Magomed); ibn/bin/bint and the article al-/el- are dropped; abu + name
+  and abd + (al-)name become one part (Abd al-Rahman = Abdurakhman = Abdulrahman = عبد الرحمن).
+* With ``variants``: a part found in ``data/name_variants.csv`` (Magomed ~ Muhammad ~ محمد) is replaced
+  by its group's key, so every spelling of it yields the same tokens.
+
+Tokens of a part (kind-tagged, so kinds never collide; parts carry no role, so "child + father's given
+name" meets "given + patronymic + surname"): ``v:`` variant group, ``w:`` whole canonical form, ``n:``
+character n-grams of the canonical forms, ``c:`` consonant skeleton, ``s:`` skeleton bigrams, ``p:``
+metaphone code. ``TOKENS_VERSION`` changes whenever these rules change.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+from functools import lru_cache
+from importlib import resources
+from typing import Mapping
+
+import jellyfish
+
+from pprl import translit
+from pprl.normalise import NORMALISE_VERSION, normalise_text
+
+TOKENS_VERSION = "2"
+_VARIANTS_FILE = "data/name_variants.csv"
+
+NAME_OPTION_DEFAULTS: dict = {
+    "tables": translit.available_tables(),
+    "variants": True,
+    "ngram": 2,
+    "phonetic": True,
+    "structure": True,
+}
+
+# ----------------------------------------------------------------------------------------------------
+# particles (normalised spellings, all scripts)
+_NASAB = {"ibn", "bin", "ben", "bint", "binti", "bent", "ibnu", "ibni", "ابن", "بن", "بنت", "ибн", "бин",
+          "бинт", "бент"}
+_ARTICLES = {"al", "el", "ul", "ال", "аль", "ал", "эль", "эл", "уль"}
+_SUN_ARTICLES = {"ad", "ar", "as", "an", "at", "az", "ash", "ad", "ath", "ud", "ur", "us", "un", "ut", "uz",
+                 "ush", "ed", "er", "es", "en", "et", "ez", "esh", "ад", "ар", "ас", "ан", "ат", "аз", "аш",
+                 "уд", "ур", "ус", "ун", "ут", "уш"}
+_ABU = {"abu", "abou", "abo", "ebu", "ابو", "абу"}
+_ABD = {"abd", "abdul", "abdel", "abdal", "abdol", "abdu", "abdur", "abdi", "abdoul", "عبد", "абд",
+        "абдул", "абдель", "абду", "абдур"}
+_SON = {"uly", "uli", "ulu", "ugli", "ogli", "oglu", "ogly", "oglou", "uulu", "ulu", "улы", "ұлы", "уулу",
+        "оглы", "оглу", "угли", "огли", "улу"}
+_DAUGHTER = {"kyzy", "qyzy", "qizi", "kizi", "gizi", "kyzi", "gyzy", "kizy", "кызы", "қызы", "гызы", "кизи",
+             "кыз"}
+_TURKIC_SUFFIXES_LAT = ("qyzy", "kyzy", "kizi", "qizi", "gizi", "uly", "uli", "ogly", "oglu", "ugli", "uulu")
+_TURKIC_SUFFIXES_CYR = ("қызы", "кызы", "ұлы", "улы", "оглы", "оглу", "уулу")
+
+# patronymics: (suffix, kind) where kind "e" restores a soft/vowel stem, "o" keeps the stem, "a" adds -а
+_PATRONYMIC_CYR = (("евич", "e"), ("евна", "e"), ("ович", "o"), ("овна", "o"), ("инична", "a"),
+                   ("ична", "a"), ("ич", "a"))
+_PATRONYMIC_LAT = (("ewitsch", "e"), ("evitch", "e"), ("evich", "e"), ("evych", "e"), ("evic", "e"),
+                   ("evna", "e"), ("owitsch", "o"), ("ovitch", "o"), ("ovich", "o"), ("ovych", "o"),
+                   ("ovic", "o"), ("ovna", "o"), ("ichna", "a"), ("ichno", "a"))
+_GENDERED_CYR = (("ская", "ский"), ("цкая", "цкий"), ("ской", "ский"), ("ова", ""), ("ёва", ""), ("ева", ""),
+                 ("ов", ""), ("ёв", ""), ("ев", ""), ("ина", "ин"), ("ына", "ын"))
+_GENDERED_LAT = (("skaya", "ski"), ("skaia", "ski"), ("skaja", "ski"), ("skiy", "ski"), ("skii", "ski"),
+                 ("skij", "ski"), ("skyi", "ski"), ("sky", "ski"), ("ska", "ski"), ("yeva", ""), ("jeva", ""),
+                 ("jewa", ""), ("ova", ""), ("owa", ""), ("eva", ""), ("ewa", ""), ("yev", ""), ("jev", ""),
+                 ("jew", ""), ("off", ""), ("ov", ""), ("ow", ""), ("ev", ""), ("ew", ""), ("ina", "in"),
+                 ("yna", "yn"))
+_VOWELS_CYR = set("аеёиоуыэюяіїєәөүұ")
+_VOWELS = set("aeiou")
+
+
+# ----------------------------------------------------------------------------------------------------
+# canonical spelling and consonant skeleton of a Latin form
+_CANON_RULES = [(re.compile(a), b) for a, b in (
+    (r"[^a-z]", ""),
+    (r"schtsch|chtch|shch|shh|sch", "sh"), (r"tsch|tch", "ch"),
+    (r"dzh|dsh|dj|dz", "j"), (r"zh", "z"),
+    (r"kh", "h"), (r"gh", "g"), (r"ph", "f"), (r"th", "t"), (r"dh", "d"), (r"ck", "k"), (r"q", "k"),
+    (r"w", "v"), (r"^x", "h"), (r"x", "ks"), (r"ou|oo", "u"), (r"ee", "i"), (r"tz", "ts"),
+    (r"c(?=[eiy])", "ts"), (r"c(?!h)", "k"),
+    (r"y", "i"),
+    (r"(?<=[aeiou])j(?=[aeiou])|j$|j(?=[^aeiou])", "i"),
+    (r"i{2,}", "i"),
+    (r"(?<=[aeou])i(?=[aeou])", ""), (r"^j(?=[aeou])", "i"),
+    (r"(?<=[aeiou])h$", ""),
+    (r"(.)\1+", r"\1"),
+)]
+_ABD_ARTICLE = re.compile(r"^(?:[aeiou]?l|[aeiou])")
+_SKELETON_RULES = [(re.compile(a), b) for a, b in (
+    (r"sh|ch|ts", "s"), (r"p", "f"), (r"[aeiou]", ""), (r"(.)\1+", r"\1"), (r"(?<=.)h$", ""),
+)]
+
+
+def canon(latin: str, structure: bool = True) -> str:
+    """One spelling for a romanised name part (the conventions' differences reduced)."""
+    text = latin
+    for pattern, repl in _CANON_RULES:
+        text = pattern.sub(repl, text)
+    if structure and text.startswith("abd") and len(text) > 5:
+        # abd + (article) + name: abdurahman, abdulrahman, abdalrahman, abdrahman -> abdrahman
+        rest = text[3:]
+        stripped = _ABD_ARTICLE.sub("", rest, count=1)
+        if len(stripped) >= 3 and stripped not in ("lah", "la", "ala", "lah"):
+            rest = stripped
+        text = "abd" + rest
+    return text
+
+
+def skeleton(form: str) -> str:
+    """Vowel-agnostic consonant classes of a canonical form (what Arabic script writes)."""
+    text = form
+    for pattern, repl in _SKELETON_RULES:
+        text = pattern.sub(repl, text)
+    return text
+
+
+# ----------------------------------------------------------------------------------------------------
+# the variant table
+@lru_cache(maxsize=1)
+def _variant_bytes() -> bytes:
+    return resources.files("pprl").joinpath(_VARIANTS_FILE).read_bytes()
+
+
+@lru_cache(maxsize=1)
+def _variant_rows() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    rows = []
+    reader = csv.DictReader(io.StringIO(_variant_bytes().decode("utf-8")))
+    for row in reader:
+        group = normalise_text(row["group"]).replace(" ", "")
+        spellings = [s.strip() for s in row["variants"].split("|") if s.strip()]
+        rows.append((group, tuple(spellings)))
+    return tuple(rows)
+
+
+def _index_add(index: dict, key: str, group: str, strong: bool) -> None:
+    """Add key -> group. A key two groups claim at the same strength is ambiguous (-> None); Latin and
+    Arabic spellings (strong) override keys that only a Cyrillic spelling's romanisation gives (weak)."""
+    if not key:
+        return
+    old = index.get(key)
+    if old is None and key not in index:
+        index[key] = (group, strong)
+    elif old is not None and old[0] != group:
+        if strong and not old[1]:
+            index[key] = (group, strong)
+        elif strong == old[1]:
+            index[key] = None
+
+
+@lru_cache(maxsize=1)
+def _variant_index() -> tuple[dict, dict, dict]:
+    """(canonical form -> group, Arabic spelling -> group, skeleton -> group); ambiguous keys -> None."""
+    by_canon: dict = {}
+    by_arabic: dict = {}
+    by_skeleton: dict = {}
+    cyr_tables = [t for t in translit.available_tables() if t != "arabic"]
+    for group, spellings in _variant_rows():
+        for spelling in (group, *spellings):
+            words, _ = _structured_words(spelling)
+            text = "".join(words)
+            script = translit.script_of(text)
+            if script == "Arab":
+                _index_add(by_arabic, text, group, True)
+                continue
+            strong = script == "Latn"
+            forms = translit.romanisations(text, cyr_tables) if script == "Cyrl" else [text]
+            for form in forms:
+                c = canon(form.replace(" ", "").replace("-", ""))
+                _index_add(by_canon, c, group, strong)
+                if strong and len(skeleton(c)) >= 3:  # short skeletons name too many names
+                    _index_add(by_skeleton, skeleton(c), group, strong)
+    return tuple({k: (v[0] if v else None) for k, v in index.items()}
+                 for index in (by_canon, by_arabic, by_skeleton))
+
+
+def variant_group(word: str) -> str | None:
+    """The variant group key of one name part (any script), if the table knows it."""
+    part = _Part.of(normalise_text(word).replace(" ", ""), _options({}))
+    return part.group
+
+
+# ----------------------------------------------------------------------------------------------------
+def _options(options: Mapping) -> dict:
+    key = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in options.items()
+                       if k in NAME_OPTION_DEFAULTS))
+    return dict(_options_of(key))
+
+
+@lru_cache(maxsize=64)
+def _options_of(key: tuple) -> tuple:
+    opts = dict(NAME_OPTION_DEFAULTS)
+    opts.update({k: v for k, v in key if v is not None})
+    tables = opts["tables"]
+    opts["tables"] = tuple(translit._check(list(tables)))  # validates the names
+    n = int(opts["ngram"])
+    if not 1 <= n <= 4:
+        raise ValueError("ngram must be between 1 and 4")
+    opts["ngram"] = n
+    return tuple(opts.items())
+
+
+class _Part:
+    """One name part reduced: variant group, canonical Latin forms, consonant skeletons."""
+
+    __slots__ = ("group", "forms", "skeletons", "sounds")
+
+    def __init__(self, group: str | None, forms: set[str], skeletons: set[str],
+                 sounds: set[str] | None = None) -> None:
+        # sounds: forms only good for a phonetic code (Arabic script writes long vowels only)
+        self.group, self.forms, self.skeletons = group, forms, skeletons
+        self.sounds = set(forms) if sounds is None else sounds
+
+    @staticmethod
+    def of(word: str, opts: Mapping) -> "_Part":
+        return _part_of(word, opts["tables"], opts["variants"], opts["structure"])
+
+    @staticmethod
+    def known(group: str) -> "_Part":
+        form = canon(group)
+        return _Part(group, {form}, {skeleton(form)} - {""})
+
+
+@lru_cache(maxsize=1 << 17)
+def _part_of(word: str, tables: tuple[str, ...], variants: bool, structure: bool) -> _Part:
+    """The reduced form of one name part (remembered: parts repeat across records and fields)."""
+    script = translit.script_of(word)
+    if script == "Arab":
+        if "arabic" not in tables:
+            return _Part(None, set(), set())
+        normal = translit.arabic_normalise(word)
+        rom = translit.romanisations(normal, ["arabic"])
+        skel = {skeleton(canon(r.replace(" ", "").replace("-", ""), structure)) for r in rom}
+        skel.discard("")
+        group = None
+        if variants:
+            _, by_arabic, by_skeleton = _variant_index()
+            group = by_arabic.get(normal) or next(
+                (by_skeleton[s] for s in sorted(skel) if by_skeleton.get(s)), None)
+        if group:
+            return _Part.known(group)
+        return _Part(None, set(), skel, {canon(r.replace(" ", "").replace("-", ""), structure)
+                                         for r in rom})
+    if script == "Cyrl":
+        cyr = [t for t in tables if t != "arabic"]
+        latin = translit.romanisations(word, cyr) if cyr else []
+    else:
+        latin = translit.romanisations(word, [])
+    forms = [canon(f.replace(" ", "").replace("-", ""), structure) for f in latin]
+    forms = [f for f in dict.fromkeys(forms) if f]
+    if variants:
+        by_canon = _variant_index()[0]
+        hits = [by_canon[f] for f in forms if by_canon.get(f)]
+        if hits:
+            group = max(sorted(set(hits)), key=hits.count)
+            return _Part.known(group)
+    return _Part(None, set(forms), {skeleton(f) for f in forms if skeleton(f)})
+
+
+def _ngrams(text: str, n: int) -> set[str]:
+    if n == 1:
+        return set(text)
+    padded = f"^{text}$"
+    return {padded[i:i + n] for i in range(len(padded) - n + 1)}
+
+
+def _part_tokens(part: _Part, opts: Mapping) -> set[str]:
+    tokens: set[str] = set()
+    if part.group:
+        tokens.add(f"v:{part.group}")
+    for form in part.forms:
+        tokens.add(f"w:{form}")
+        tokens.update(f"n:{g}" for g in _ngrams(form, opts["ngram"]))
+    if opts["phonetic"]:
+        for form in part.sounds:
+            code = jellyfish.metaphone(form)
+            if code:
+                tokens.add(f"p:{code}")
+    for skel in part.skeletons:
+        tokens.add(f"c:{skel}")
+        tokens.update(f"s:{g}" for g in _ngrams(skel, min(opts["ngram"], 2)))
+    return tokens
+
+
+# ----------------------------------------------------------------------------------------------------
+# structure
+def _split(value: str) -> list[tuple[str, bool]]:
+    """Normalised words of a value, each with "was joined to the next by a hyphen"."""
+    words: list[tuple[str, bool]] = []
+    for chunk in normalise_text(value).split():
+        pieces = [p for p in chunk.split("-") if p]
+        for i, piece in enumerate(pieces):
+            if translit.script_of(piece) == "Cyrl":
+                piece = translit.repair_cyrillic_word(piece)
+            elif translit.script_of(piece) == "Arab":
+                piece = translit.arabic_normalise(piece)
+            words.append((piece, i < len(pieces) - 1))
+    return words
+
+
+def _is_content(word: str) -> bool:
+    letters = [ch for ch in word if ch.isalpha()]
+    return len(letters) >= 2 or (len(letters) == 1 and translit.script_of(word) == "Arab")
+
+
+def _strip_arabic_article(word: str) -> str:
+    if word.startswith("ال") and len(word) > 3:
+        return word[2:]
+    return word
+
+
+def _turkic_suffix(word: str) -> str | None:
+    suffixes = _TURKIC_SUFFIXES_CYR if translit.script_of(word) == "Cyrl" else _TURKIC_SUFFIXES_LAT
+    for suffix in suffixes:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return None
+
+
+def _patronymic_stem(word: str) -> str | None:
+    if translit.script_of(word) == "Cyrl":
+        for suffix, kind in _PATRONYMIC_CYR:
+            if word.endswith(suffix) and len(word) - len(suffix) >= 2:
+                stem = word[: -len(suffix)]
+                if kind == "e":
+                    if stem.endswith("ь"):
+                        return stem[:-1] + "ий"
+                    if stem[-1] in _VOWELS_CYR:
+                        return stem + "й"
+                    return stem
+                if kind == "a":
+                    if suffix == "ич" and (stem.endswith("ов") or stem.endswith("ев")):
+                        return None
+                    return stem + "а"
+                return stem
+        return None
+    if translit.script_of(word) != "Latn":
+        return None
+    for suffix, kind in _PATRONYMIC_LAT:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 2:
+            stem = word[: -len(suffix)]
+            if kind == "e" and stem[-1] in _VOWELS:
+                return stem + "i"
+            if kind == "a":
+                return stem + "a"
+            return stem
+    return None
+
+
+def _gender_stem(word: str) -> str | None:
+    rules = _GENDERED_CYR if translit.script_of(word) == "Cyrl" else (
+        _GENDERED_LAT if translit.script_of(word) == "Latn" else ())
+    for suffix, replacement in rules:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 2:
+            return word[: -len(suffix)] + replacement
+    return None
+
+
+def _structured_words(value: str) -> tuple[list[str], str | None]:
+    """Name parts after the structure rules, and the father's given name if a patronymic names one."""
+    words, father, _ = _structured_words_with_roles(value)
+    return words, father
+
+
+def _structured_words_with_roles(value: str) -> tuple[list[str], str | None, set[int]]:
+    """As ``_structured_words``, plus the indices of the words that name an ancestor (after ibn/bin/bint,
+    before uly/kyzy/oglu)."""
+    raw = _split(value)
+    words: list[str] = []
+    father: str | None = None
+    ancestors: set[int] = set()
+    i = 0
+    while i < len(raw):
+        word, hyphen_next = raw[i]
+        if word in _NASAB:
+            ancestors.add(len(words))
+            i += 1
+            continue
+        if word in _ARTICLES or (hyphen_next and word in _SUN_ARTICLES):
+            i += 1
+            continue
+        if word in _SON or word in _DAUGHTER:
+            if words and father is None:
+                father = words[-1]
+            if words:
+                ancestors.add(len(words) - 1)
+            i += 1
+            continue
+        if (word in _ABU or word in _ABD) and i + 1 < len(raw):
+            j = i + 1
+            while j < len(raw) and (raw[j][0] in _ARTICLES or (raw[j][1] and raw[j][0] in _SUN_ARTICLES)):
+                j += 1
+            if j < len(raw):
+                nxt = raw[j][0]
+                if translit.script_of(nxt) == "Arab":
+                    nxt = _strip_arabic_article(nxt)
+                joined = ("abd" if word in _ABD and translit.script_of(word) == "Latn" else word) + nxt
+                if word in _ABD and translit.script_of(word) == "Arab":
+                    joined = "عبد" + nxt
+                words.append(joined)
+                i = j + 1
+                continue
+        if translit.script_of(word) == "Arab":
+            word = _strip_arabic_article(word)
+        words.append(word)
+        i += 1
+    return words, father, ancestors
+
+
+def _reduce_word(word: str, opts: Mapping) -> tuple[str, bool]:
+    """(reduced word, is a patronymic): patronymic -> father's name; gendered ending -> stem."""
+    if not opts["structure"]:
+        return word, False
+    if opts["variants"] and variant_group_known(word, opts):
+        return word, False
+    stem = _patronymic_stem(word) or _turkic_suffix(word)
+    if stem:
+        return stem, True
+    # a known given name (Amina, Marina) was returned above; any other -ова/-ина word is folded
+    stem = _gender_stem(word)
+    if stem:
+        return stem, False
+    return word, False
+
+
+def variant_group_known(word: str, opts: Mapping) -> bool:
+    return _Part.of(word, opts).group is not None
+
+
+def patronymic_father(value: str) -> str | None:
+    """The father's given name recovered from a patronymic in a full name (normalised, in the script
+    of the value), or None when the value has no patronymic."""
+    words, father = _structured_words(value)
+    if father:
+        return father
+    for word in words:
+        stem = _patronymic_stem(word) or _turkic_suffix(word)
+        if stem:
+            return stem
+    return None
+
+
+def name_tokens(value: str, options: Mapping) -> frozenset[str]:
+    """The token set of one person-name value (empty when the value holds no name)."""
+    opts = _options(options)
+    if opts["structure"]:
+        words, _ = _structured_words(value)
+    else:
+        words = [w for w, _ in _split(value)]
+    key = (opts["tables"], opts["variants"], opts["ngram"], opts["phonetic"], opts["structure"])
+    tokens: set[str] = set()
+    for word in words:
+        if _is_content(word):
+            tokens |= _word_tokens(word, key)
+    return frozenset(tokens)
+
+
+def name_components(value: str, options: Mapping) -> dict[str, frozenset[str]]:
+    """Tokens of all name parts (component ``""``) and of the parts that look like the person's own
+    given names (component ``"given"``): not a patronymic, not a surname with a gendered ending, not
+    an ancestor's name after ibn/bin/bint. Siblings share surname, patronymic and parents; the given
+    name is what tells them apart, so it gets a filter of its own. Either may be empty (missing)."""
+    opts = _options(options)
+    if not opts["structure"]:
+        return {"": name_tokens(value, options), "given": frozenset()}
+    words, _, ancestors = _structured_words_with_roles(value)
+    key = (opts["tables"], opts["variants"], opts["ngram"], opts["phonetic"], opts["structure"])
+    every: set[str] = set()
+    given: set[str] = set()
+    for index, word in enumerate(words):
+        if not _is_content(word):
+            continue
+        tokens = _word_tokens(word, key)
+        every |= tokens
+        if index not in ancestors and _looks_given(word, opts):
+            given |= tokens
+    return {"": frozenset(every), "given": frozenset(given)}
+
+
+def _looks_given(word: str, opts: Mapping) -> bool:
+    """A known given name, or a word that is neither a patronymic nor a gendered surname."""
+    if opts["variants"] and variant_group_known(word, opts):
+        return True
+    return not (_patronymic_stem(word) or _turkic_suffix(word) or _gender_stem(word))
+
+
+@lru_cache(maxsize=100_000)
+def _word_tokens(word: str, key: tuple) -> frozenset[str]:
+    opts = dict(zip(("tables", "variants", "ngram", "phonetic", "structure"), key))
+    reduced, _ = _reduce_word(word, opts)
+    return frozenset(_part_tokens(_Part.of(reduced, opts), opts))
+
+
+def dice(a: frozenset[str] | set[str], b: frozenset[str] | set[str]) -> float:
+    """Dice coefficient of two token sets (what the Bloom filters approximate)."""
+    if not a and not b:
+        return 0.0
+    return 2 * len(a & b) / (len(a) + len(b))
+
+
+def data_digest(options: Mapping) -> str:
+    """sha256 (hex) over TOKENS_VERSION, the normalisation version, the effective options and every data
+    file that decides the tokens for these options."""
+    opts = _options(options)
+    digest = hashlib.sha256(b"pprl-names\0")
+    canonical = {k: (list(v) if isinstance(v, tuple) else v) for k, v in sorted(opts.items())}
+    digest.update(json.dumps({"tokens": TOKENS_VERSION, "normalise": NORMALISE_VERSION,
+                              "options": canonical}, sort_keys=True).encode("utf-8"))
+    tables = list(opts["tables"])
+    if opts["variants"]:  # the variant index is built with every shipped table
+        tables = sorted(set(tables) | set(translit.available_tables()))
+        digest.update(b"\0variants\0" + _variant_bytes())
+    digest.update(b"\0translit\0" + translit.data_digest(tables).encode("ascii"))
+    return digest.hexdigest()

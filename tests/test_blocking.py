@@ -1,0 +1,141 @@
+"""Keyed LSH blocking over Bloom filters: CSR shape, determinism, completeness, bucket cap."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pprl import blocking
+from pprl.bloom import FilterHasher
+from pprl.encoded import Column, EncodedData
+
+LETTERS = list("abcdefghijklmnopqrstuvwxyz")
+
+
+def _bigrams(text: str) -> set[str]:
+    padded = f"_{text}_"
+    return {padded[i:i + 2] for i in range(len(padded) - 1)}
+
+
+def _typo(rng: np.random.Generator, word: str) -> str:
+    i = int(rng.integers(0, len(word)))
+    return word[:i] + LETTERS[int(rng.integers(0, 26))] + word[i + 1:]
+
+
+def _dataset(names: list[str], years: list[int], days: list[int], fingerprint: str = "fp") -> EncodedData:
+    name_h = FilterHasher(b"k" * 32, 512, 5)
+    year_h = FilterHasher(b"y" * 32, 64, 3)
+    day_h = FilterHasher(b"d" * 32, 128, 3)
+    bits = np.hstack([
+        name_h.encode([frozenset(_bigrams(n)) if n else None for n in names]),
+        year_h.encode([frozenset({f"y{y}"}) if y else None for y in years]),
+        day_h.encode([frozenset({f"m{d // 100}", f"d{d % 100}"}) if d else None for d in days]),
+    ])
+    columns = [Column("name", "name", 512), Column("birth_date.year", "birth_date", 64),
+               Column("birth_date.month_day", "birth_date", 128)]
+    schema = {"fields": [{"name": "name", "type": "string", "weight": 8},
+                         {"name": "birth_date", "type": "date", "weight": 5}]}
+    header = {"schema": schema, "schema_fingerprint": fingerprint}
+    return EncodedData(np.array([f"r{i}" for i in range(len(names))], dtype=object), bits, columns, header)
+
+
+@pytest.fixture(scope="module")
+def pair():
+    rng = np.random.default_rng(1)
+    n = 3000
+    names = ["".join(rng.choice(LETTERS, int(rng.integers(5, 12)))) for _ in range(n)]
+    years = [int(y) for y in rng.integers(1950, 2020, n)]
+    days = [int(m) * 100 + int(d) for m, d in zip(rng.integers(1, 13, n), rng.integers(1, 29, n))]
+    perm = rng.permutation(n)
+    b_names, b_years, b_days = [], [], []
+    for i in perm:
+        name, year, day = names[i], years[i], days[i]
+        roll = rng.random()
+        if roll < 0.3:
+            name = _typo(rng, name)
+        elif roll < 0.4:
+            year += 1
+        elif roll < 0.5:
+            day = 0  # missing
+        b_names.append(name)
+        b_years.append(year)
+        b_days.append(day)
+    a = _dataset(names, years, days)
+    b = _dataset(b_names, b_years, b_days)
+    truth_b = np.empty(n, np.int64)
+    truth_b[perm] = np.arange(n)
+    return a, b, np.arange(n), truth_b
+
+
+def test_csr_shape_sorted_unique(pair):
+    a, b, _, _ = pair
+    ptr, idx, method = blocking.candidates(a, b)
+    assert method == blocking.METHOD
+    assert ptr.dtype == np.int64 and idx.dtype == np.int64
+    assert ptr.shape == (len(a.ids) + 1,) and ptr[0] == 0 and ptr[-1] == len(idx)
+    assert np.all(np.diff(ptr) >= 0)
+    assert idx.min() >= 0 and idx.max() < len(b.ids)
+    for i in range(0, len(a.ids), 97):
+        row = idx[ptr[i]:ptr[i + 1]]
+        assert np.all(np.diff(row) > 0)
+
+
+def test_finds_true_pairs_with_far_fewer_candidates(pair):
+    a, b, ta, tb = pair
+    ptr, idx, _ = blocking.candidates(a, b)
+    assert blocking.pair_completeness(ptr, idx, ta, tb) >= 0.99
+    assert ptr[-1] < 0.05 * len(a.ids) * len(b.ids)
+
+
+def test_deterministic_and_seeded(pair):
+    a, b, _, _ = pair
+    first = blocking.candidates(a, b, seed=3)
+    blocking._cache.clear()
+    again = blocking.candidates(a, b, seed=3)
+    assert np.array_equal(first[0], again[0]) and np.array_equal(first[1], again[1])
+    other = blocking.candidates(a, b, seed=4)
+    assert not (np.array_equal(first[0], other[0]) and np.array_equal(first[1], other[1]))
+
+
+def test_positions_depend_on_schema_fingerprint(pair):
+    a, _, _, _ = pair
+    families = blocking.default_families(a)
+    keys = blocking.band_keys(a, families)
+    other = blocking.band_keys(EncodedData(a.ids, a.bits, a.columns, {**a.header, "schema_fingerprint": "x"}),
+                               families)
+    minhash = [i for i, _ in enumerate(np.repeat(families, [f.bands for f in families]))][1:]
+    assert not np.array_equal(keys[:, minhash], other[:, minhash])
+
+
+def test_bucket_cap_drops_frequent_buckets():
+    names = ["maria"] * 50
+    a = _dataset(names, [2000] * 50, [101] * 50)
+    b = _dataset(names, [2000] * 50, [101] * 50)
+    ptr, idx, _ = blocking.candidates(a, b, max_bucket=60)
+    assert ptr[-1] == 50 * 50
+    ptr, idx, _ = blocking.candidates(a, b, max_bucket=40)
+    assert ptr[-1] == 0
+
+
+def test_missing_values_never_collide():
+    a = _dataset(["", ""], [0, 0], [0, 0])
+    b = _dataset(["", ""], [0, 0], [0, 0])
+    ptr, idx, _ = blocking.candidates(a, b)
+    assert ptr[-1] == 0
+
+
+def test_pair_completeness():
+    ptr = np.array([0, 2, 2, 3], np.int64)
+    idx = np.array([1, 4, 0], np.int64)
+    assert blocking.pair_completeness(ptr, idx, [0, 0, 2], [1, 4, 0]) == 1.0
+    assert blocking.pair_completeness(ptr, idx, [0, 1, 2, 0], [1, 1, 0, 3]) == 0.5
+    assert blocking.pair_completeness(ptr, idx, [], []) == 1.0
+
+
+def test_link_uses_blocking_above_exhaustive_limit(pair):
+    from pprl import link
+
+    a, b, ta, tb = pair
+    result = link.link([a, b], link.LinkOptions(exhaustive_pairs=0)).pair(0, 1)
+    assert result.method == blocking.METHOD
+    assert result.compared < len(a.ids) * len(b.ids)
