@@ -86,12 +86,25 @@ class LinkOptions:
         return cls(threshold=threshold, **options)
 
 
-def column_weights(data: EncodedData) -> tuple[np.ndarray, np.ndarray]:
-    """Prior weight of each filter column, and what a missing value adds (0 unless 'disagree')."""
-    fields = {f["name"]: f for f in data.header["schema"]["fields"]}
-    weights = np.array([float(fields[c.field].get("weight", 1.0)) for c in data.columns])
-    disagrees = np.array([fields[c.field].get("missing", "neutral") == "disagree" for c in data.columns])
-    return weights, disagrees
+@dataclass(frozen=True)
+class ColumnRules:
+    """What the schema says about each filter column."""
+
+    weights: np.ndarray  # prior weight
+    disagrees: np.ndarray  # a missing value counts as disagreement
+    family: np.ndarray  # relatives share the value
+
+    @classmethod
+    def of(cls, data: EncodedData) -> "ColumnRules":
+        fields = {f["name"]: f for f in data.header["schema"]["fields"]}
+        spec = [fields[c.field] for c in data.columns]
+        # the whole of a person's name holds the family name, which relatives share; its "given"
+        # component holds only the person's own names
+        family = [bool(f.get("shared_by_relatives", False)) or (f["type"] == "person_name" and c.name == c.field)
+                  for f, c in zip(spec, data.columns)]
+        return cls(np.array([float(f.get("weight", 1.0)) for f in spec]),
+                   np.array([f.get("missing", "neutral") == "disagree" for f in spec], dtype=bool),
+                   np.array(family, dtype=bool))
 
 
 def _missing_penalty(table: np.ndarray, disagrees: np.ndarray) -> np.ndarray:
@@ -111,10 +124,18 @@ def _candidates(a: Prepared, b: Prepared, table: np.ndarray, prior: float, floor
         return ia, ib, pairs, "exhaustive"
     from pprl import blocking
 
-    ptr, idx, method = blocking.candidates(a.data, b.data, seed=options.seed)
-    ia, ib, _ = runner.score(a.data.bits, a.popcounts, b.data.bits, b.popcounts, offsets,
-                             table, prior, floor, top_k, ptr, idx)
-    return ia, ib, int(ptr[-1]), method
+    # candidates are generated and scored one block of A rows at a time: memory stays bounded
+    parts, compared = [], 0
+    for start, stop, ptr, idx in blocking.iter_candidates(a.data, b.data, seed=options.seed):
+        ia, ib, _ = runner.score(a.data.bits[start:stop], a.popcounts[start:stop], b.data.bits, b.popcounts,
+                                 offsets, table, prior, floor, top_k, ptr, idx)
+        parts.append((ia + start, ib))
+        compared += int(ptr[-1])
+        del ptr, idx
+    if not parts:
+        return np.empty(0, np.int64), np.empty(0, np.int64), 0, blocking.METHOD
+    return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]), compared,
+            blocking.METHOD)
 
 
 def _random_dice(a: Prepared, b: Prepared, candidates: tuple[np.ndarray, np.ndarray],
@@ -132,15 +153,16 @@ def link_pair(a: Prepared, b: Prepared, index_a: int, index_b: int, options: Lin
     """Candidates by the schema's prior weights (the best few per record of ``a``), then weights fitted
     on them by EM, then the candidates rescored as match probabilities."""
     started = time.perf_counter()
-    weights, disagrees = column_weights(a.data)
+    rules = ColumnRules.of(a.data)
     expected = float(min(a.size, b.size))
-    model = scoring.Model(scoring.prior_table(weights), min(0.5, expected / max(a.size, 1)), b.size, False, expected)
+    model = scoring.Model(scoring.prior_table(rules.weights), min(0.5, expected / max(a.size, 1)), b.size, False,
+                          expected)
     ia, ib, compared, method = _candidates(a, b, model.table, model.prior, -math.inf, options.keep_candidates, options)
     dice = similarity.field_dice(a.data.bits, a.popcounts, b.data.bits, b.popcounts, a.data.offsets, ia, ib)
     if options.fit_weights and a.size * b.size - len(ia) >= MIN_RANDOM_PAIRS:
         random = _random_dice(a, b, (ia, ib), np.random.default_rng(options.seed))
-        model = scoring.fit(dice, ia, random, a.size, b.size)
-    evidence = scoring.contributions(dice, model.table, _missing_penalty(model.table, disagrees)).sum(axis=1)
+        model = scoring.fit(dice, ia, random, a.size, b.size, rules.family)
+    evidence = scoring.match_evidence(dice, model, _missing_penalty(model.table, rules.disagrees))
     score = scoring.posterior(evidence, ia, model.share, model.size_b)
     keep = score >= MIN_SCORE
     ia, ib, score, dice = ia[keep], ib[keep], score[keep], dice[keep]

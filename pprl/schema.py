@@ -137,7 +137,7 @@ def _fill_defaults(document: dict[str, Any]) -> dict[str, Any]:
     for key, spec in defs["linkage"]["properties"].items():
         filled.setdefault("linkage", {}).setdefault(key, spec["default"])
     for field in filled["fields"]:
-        for key in ("weight", "missing"):
+        for key in ("weight", "missing", "shared_by_relatives"):
             field.setdefault(key, defs["field"]["properties"][key]["default"])
         options = field.setdefault("options", {})
         for key, spec in defs[f"{field['type']}_options"]["properties"].items():

@@ -13,9 +13,19 @@ that ``j`` is that partner is
 
     gamma_ij = (share / n_b) LR_ij / ((1 - share) + (share / n_b) sum_k LR_ik)
 
-with ``LR`` the product of the columns' likelihood ratios. Candidates of one record compete: two
-siblings who both resemble a child share the probability instead of both looking certain. The score
-of a pair is ``gamma``; the automatic threshold maximises the F1 that the fitted model expects.
+with ``LR`` the likelihood ratio of the pair. Candidates of one record compete: two siblings who
+both resemble a child share the probability instead of both looking certain.
+
+Relatives are the hard non-matches: siblings share surname, patronymic and parents. Where the schema
+marks columns that relatives share (``family``), a non-matching pair is a pair of relatives with
+probability ``related_share``, whose similarities follow ``f`` (fitted by EM too) instead of ``u``:
+
+    LR = m(x) / (related_share f(x) + (1 - related_share) u(x))
+
+``log(f/u)`` may only rise with Dice on family columns and only fall on the others (relatives are no
+more alike than strangers in their own given names or birth dates), which keeps the relatives'
+class from turning into a second class of matches. The score of a pair is ``gamma``; the automatic
+threshold maximises the F1 that the fitted model expects.
 """
 
 from __future__ import annotations
@@ -40,6 +50,8 @@ class Model:
     fitted: bool
     expected_matches: float  # the model's estimate of true matches among all pairs
     iterations: int = 0
+    related_table: np.ndarray | None = None  # (C, NBINS) log(f/u): relatives (siblings) vs strangers
+    related_share: float = 0.0  # probability that a non-matching pair is a pair of relatives
 
     @property
     def prior(self) -> float:
@@ -89,8 +101,9 @@ def _normalise(counts: np.ndarray) -> np.ndarray:
     return smoothed / smoothed.sum(axis=1, keepdims=True)
 
 
-def _monotone_table(m_counts: np.ndarray, u_counts: np.ndarray) -> np.ndarray:
-    """log(m/u) per bin, made non-decreasing in Dice (more similar is never less evidence) by a
+def _monotone_table(m_counts: np.ndarray, u_counts: np.ndarray, increasing: np.ndarray | None = None) -> np.ndarray:
+    """log(m/u) per bin, made non-decreasing in Dice (more similar is never less evidence; or, for
+    the columns where ``increasing`` is false, non-increasing) by a
     weighted isotonic fit in which each bin weighs by how much of either distribution it holds, so
     that a bin that neither matches nor non-matches ever reach borrows its neighbours' value instead
     of an artefact of smoothing. Bounded to +-_MAX_WEIGHT."""
@@ -100,8 +113,19 @@ def _monotone_table(m_counts: np.ndarray, u_counts: np.ndarray) -> np.ndarray:
     table = np.empty_like(raw)
     for column in range(raw.shape[0]):
         weights = support[column] + 1e-9
-        table[column] = isotonic_regression(raw[column], weights=weights, increasing=True).x
+        up = True if increasing is None else bool(increasing[column])
+        table[column] = isotonic_regression(raw[column], weights=weights, increasing=up).x
     return table
+
+
+def match_evidence(dice: np.ndarray, model: Model, missing: np.ndarray | None = None) -> np.ndarray:
+    """log P(x | match) / P(x | non-match) of each pair, where a non-match is a relative (sibling,
+    parent: agrees on family fields) with probability ``related_share``, or else unrelated."""
+    evidence = contributions(dice, model.table, missing).sum(axis=1)
+    if model.related_table is None:
+        return evidence
+    related = contributions(dice, model.related_table).sum(axis=1)
+    return evidence - np.logaddexp(np.log(model.related_share) + related, np.log1p(-model.related_share))
 
 
 def _segments(rows: np.ndarray) -> np.ndarray:
@@ -124,30 +148,49 @@ def posterior(evidence: np.ndarray, rows: np.ndarray, share: float, size_b: int)
 
 
 def fit(candidate_dice: np.ndarray, rows: np.ndarray, random_dice: np.ndarray, size_a: int, size_b: int,
-        iterations: int = 200, tolerance: float = 1e-6) -> Model:
-    """Fit m and the match share by EM on candidate pairs (``rows`` sorted: their records of the first
-    dataset), with u from random pairs; see the module docstring."""
+        family: np.ndarray | None = None, iterations: int = 200, tolerance: float = 1e-6) -> Model:
+    """Fit m, f, the match share and the share of relatives by EM on candidate pairs (``rows``
+    sorted: their records of the first dataset), with u from random pairs (see the module docstring).
+    Without ``family`` columns there is no relatives' class."""
     u_counts = histogram(random_dice)
-    index = bins(candidate_dice)
-    present = index >= 0
-    safe = np.maximum(index, 0)
-    columns = np.arange(candidate_dice.shape[1])[None, :]
+    columns = candidate_dice.shape[1]
+    family = np.zeros(columns, bool) if family is None else np.asarray(family, bool)
     ramp = np.linspace(0.05, 1.0, NBINS) ** 4
-    m_counts = np.tile(ramp / ramp.sum(), (candidate_dice.shape[1], 1)) * max(size_a, 1)
-    share = 0.5
+    m_counts = np.tile(ramp / ramp.sum(), (columns, 1)) * max(size_a, 1)
+    f_counts = np.where(family[:, None], m_counts, _normalise(u_counts) * max(size_a, 1))
+    share, related_share = 0.5, (1.0 / max(size_b, 2) if family.any() else 0.0)
     done = 0
     for done in range(1, iterations + 1):
-        table = _monotone_table(m_counts, u_counts)
-        gamma = posterior(np.where(present, table[columns, safe], 0.0).sum(axis=1), rows, share, size_b)
+        model = _model(m_counts, f_counts, u_counts, share, size_a, size_b, family, related_share, done)
+        gamma = posterior(match_evidence(candidate_dice, model), rows, share, size_b)
         new_counts = histogram(candidate_dice, gamma)
         new_share = float(np.clip(gamma.sum() / max(size_a, 1), 1e-6, 1 - 1e-6))
-        change = np.abs(_normalise(new_counts) - _normalise(m_counts)).max()
-        m_counts, share_change, share = new_counts, abs(new_share - share), new_share
-        if change < tolerance and share_change < tolerance:
+        change = max(np.abs(_normalise(new_counts) - _normalise(m_counts)).max(), abs(new_share - share))
+        if family.any():
+            odds = np.log(related_share) - np.log1p(-related_share) + \
+                contributions(candidate_dice, model.related_table).sum(axis=1)
+            phi = (1 - gamma) * probability(odds)
+            new_f = histogram(candidate_dice, phi)
+            new_related = float(np.clip(phi.sum() / max(size_a * size_b, 1), 1e-9, 0.5))
+            change = max(change, abs(new_related - related_share) * size_b,
+                         np.abs(_normalise(new_f) - _normalise(f_counts)).max())
+            related_share, f_counts = new_related, new_f
+        m_counts, share = new_counts, new_share
+        if change < tolerance:
             break
+    return _model(m_counts, f_counts, u_counts, share, size_a, size_b, family, related_share, done)
+
+
+def _model(m_counts: np.ndarray, f_counts: np.ndarray, u_counts: np.ndarray, share: float, size_a: int,
+           size_b: int, family: np.ndarray, related_share: float, iterations: int) -> Model:
     table = _monotone_table(m_counts, u_counts)
-    expected = min(share * size_a, float(min(size_a, size_b)))
-    return Model(table=table, share=share, size_b=size_b, fitted=True, expected_matches=expected, iterations=done)
+    related = _monotone_table(f_counts, u_counts, increasing=family) if family.any() else None
+    return Model(table, share, size_b, True, min(share * size_a, float(min(size_a, size_b))), iterations,
+                 related, related_share)
+
+
+def probability(logodds: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(logodds, -700, 700)))
 
 
 @dataclass(frozen=True)

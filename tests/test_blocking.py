@@ -139,3 +139,22 @@ def test_link_uses_blocking_above_exhaustive_limit(pair):
     result = link.link([a, b], link.LinkOptions(exhaustive_pairs=0)).pair(0, 1)
     assert result.method == blocking.METHOD
     assert result.compared < len(a.ids) * len(b.ids)
+
+
+def test_iter_candidates_blocks_equal_full_csr(pair):
+    a, b = pair[0], pair[1]
+    ptr, idx, _ = blocking.candidates(a, b)
+    seen = 0
+    for start, stop, p, i in blocking.iter_candidates(a, b, block_rows=7):
+        assert p[0] == 0 and len(p) == stop - start + 1 and start == seen
+        assert np.array_equal(p, ptr[start:stop + 1] - ptr[start])
+        assert np.array_equal(i, idx[ptr[start]:ptr[stop]])
+        seen = stop
+    assert seen == len(a.ids)
+
+
+def test_default_families_use_given_and_parent_columns(pair):
+    used = {name for family in blocking.default_families(pair[0]) for name, _ in family.hashes}
+    names = {c.name for c in pair[0].columns}
+    for column in ("name", "name.given", "father_name.given", "mother_name.given"):
+        assert column in used or column not in names

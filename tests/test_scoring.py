@@ -1,0 +1,89 @@
+"""Fellegi-Sunter scoring: monotone tables, competing candidates, relatives, the threshold."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from pprl import scoring
+
+
+def _counts(*rows):
+    return np.array(rows, dtype=float)
+
+
+def test_bins_put_missing_at_minus_one_and_one_in_the_last_bin():
+    dice = np.array([[0.0, 0.5, 1.0, np.nan]])
+    assert scoring.bins(dice).tolist() == [[0, 10, scoring.NBINS - 1, -1]]
+
+
+def test_monotone_table_rises_and_empty_bins_carry_no_smoothing_artefact():
+    m = np.zeros((1, scoring.NBINS))
+    u = np.zeros((1, scoring.NBINS))
+    m[0, [10, 19]] = [10, 990]  # matches: mostly full agreement
+    u[0, [10, 19]] = [99_000, 1_000]  # strangers: mostly half agreement (e.g. a two-valued field)
+    table = scoring._monotone_table(m, u)[0]
+    assert np.all(np.diff(table) >= 0)
+    # bins 0..9 hold nothing: they must not look like evidence for a match
+    assert table[:10].max() <= table[10] + 1e-9
+    assert table[10] < 0 < table[19]
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.floats(-8, 8), min_size=1, max_size=30), st.floats(0.05, 0.95))
+def test_competing_candidates_never_sum_past_one(evidence, share):
+    rows = np.sort(np.random.default_rng(len(evidence)).integers(0, 4, len(evidence)))
+    gamma = scoring.posterior(np.array(evidence), rows, share, size_b=50)
+    assert np.all((gamma >= 0) & (gamma <= 1))
+    for row in np.unique(rows):
+        assert gamma[rows == row].sum() <= 1 + 1e-9
+
+
+def test_two_equally_good_candidates_share_the_probability():
+    gamma = scoring.posterior(np.array([20.0, 20.0, 20.0]), np.array([0, 0, 1]), 0.5, size_b=100)
+    assert gamma[0] == pytest.approx(gamma[1])
+    assert gamma[0] + gamma[1] == pytest.approx(gamma[2], rel=1e-6)
+
+
+def _simulate(n=400, seed=0):
+    """Two columns: a person column (matches agree) and a family column (matches and siblings agree)."""
+    rng = np.random.default_rng(seed)
+    rows, dice = [], []
+    for i in range(n):
+        has_match = i < 0.75 * n
+        if has_match:
+            rows.append(i)
+            dice.append([rng.uniform(0.85, 1.0), rng.uniform(0.85, 1.0)])
+        rows.append(i)  # a sibling: family agrees, person does not
+        dice.append([rng.uniform(0.0, 0.3), rng.uniform(0.85, 1.0)])
+        for _ in range(3):  # strangers
+            rows.append(i)
+            dice.append([rng.uniform(0.0, 0.4), rng.uniform(0.0, 0.4)])
+    random = np.column_stack([rng.uniform(0.0, 0.4, 20_000), rng.uniform(0.0, 0.4, 20_000)])
+    return np.array(dice), np.array(rows), random
+
+
+def test_fit_recovers_the_match_share_and_siblings_are_not_matches():
+    dice, rows, random = _simulate()
+    model = scoring.fit(dice, rows, random, size_a=400, size_b=400, family=np.array([False, True]))
+    assert model.share == pytest.approx(0.75, abs=0.05)
+    gamma = scoring.posterior(scoring.match_evidence(dice, model), rows, model.share, 400)
+    sibling = (dice[:, 0] < 0.35) & (dice[:, 1] > 0.8)
+    match = (dice[:, 0] > 0.8) & (dice[:, 1] > 0.8)
+    assert gamma[match].min() > 0.9
+    assert gamma[sibling].max() < 0.5
+
+
+def test_a_missing_column_adds_no_evidence():
+    table = np.array([[-3.0] * 10 + [3.0] * 10, [-2.0] * 10 + [2.0] * 10])
+    agree = scoring.contributions(np.array([[1.0, np.nan]]), table)
+    assert agree.tolist() == [[3.0, 0.0]]
+    disagree = scoring.contributions(np.array([[1.0, np.nan]]), table, missing=np.array([0.0, -2.0]))
+    assert disagree.tolist() == [[3.0, -2.0]]
+
+
+def test_threshold_maximises_expected_f1_and_explains_itself():
+    scores = np.array([0.99, 0.98, 0.97, 0.6, 0.1, 0.05])
+    threshold = scoring.choose_threshold(scores, expected_matches=scores.sum())
+    assert 0.1 < threshold.value < 0.97
+    assert "expected F1" in threshold.rationale
+    assert scoring.choose_threshold(np.array([]), 0.0).value == 0.5
