@@ -178,12 +178,16 @@ def _write_csv(frame, path: Path) -> None:
 @click.option("--split-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Write one file per agency holding only its own record IDs and a match ID, to send back.")
 @click.option("--explain", is_flag=True, help="Add each filter column's evidence (log-likelihood ratio) per pair.")
+@click.option("--candidates", "candidates_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write every scored candidate pair of the first two files (before the threshold and "
+              "one-to-one), e.g. for pprl evaluate's threshold sweep and plot.")
 @click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
               help="Where pairs are scored: this process, or a dask.distributed cluster (same results).")
 @click.option("--scheduler", metavar="ADDRESS", help="With --engine dask: the scheduler to use (default: start a "
               "local cluster of 2 worker processes for this run).")
 def link(encoded_files: tuple[Path, ...], output: Path, threshold: float | None, many: bool, top_k: int | None,
-         clusters_path: Path | None, split_dir: Path | None, explain: bool, engine: str, scheduler: str | None) -> None:
+         clusters_path: Path | None, split_dir: Path | None, explain: bool, candidates_path: Path | None, engine: str,
+         scheduler: str | None) -> None:
     """Match the encoded files of two or more agencies; needs no secret and no raw data."""
     from pprl import encoded, link as linking, reports
 
@@ -206,6 +210,8 @@ def link(encoded_files: tuple[Path, ...], output: Path, threshold: float | None,
     matches = linking.matches_frame(linkage, 0, 1, mode, top_k, explain)
     clusters = linking.cluster_frame(linkage, mode) if len(datasets) > 2 else None
     _write_csv(matches, output)
+    if candidates_path:
+        _write_csv(linking.matches_frame(linkage, 0, 1, "candidates", explain=explain), candidates_path)
     if clusters is not None and clusters_path:
         _write_csv(clusters, clusters_path)
     if split_dir:

@@ -198,7 +198,10 @@ def link(datasets: Sequence[EncodedData], options: LinkOptions = LinkOptions(),
 
 
 def selected(result: PairLink, ids_a: np.ndarray, ids_b: np.ndarray, mode: str) -> np.ndarray:
-    """Indices of the candidate pairs kept at the threshold: ``one-to-one`` or ``many``."""
+    """Indices of the candidate pairs kept: at the threshold ``one-to-one`` or ``many``; or all
+    ``candidates``."""
+    if mode == "candidates":
+        return solving.many(result.ia, result.ib, result.score, ids_a, ids_b)
     above = np.flatnonzero(result.score >= result.threshold.value)
     ia, ib, score = result.ia[above], result.ib[above], result.score[above]
     if mode == "many":

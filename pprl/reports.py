@@ -50,6 +50,8 @@ def summary_lines(linkage: Linkage, matches: pd.DataFrame, clusters: pd.DataFram
         a, b = linkage.datasets[result.a], linkage.datasets[result.b]
         model = result.model
         how = (f"weights fitted by EM ({model.iterations} iterations)" if model.fitted else "prior weights from the schema")
+        if model.related_table is not None:
+            how += f", ~{model.related_share * model.size_b:.1f} relatives per record"
         lines += [
             f"{a.dataset} ({len(a.ids):,}) x {b.dataset} ({len(b.ids):,}): {result.compared:,} pairs compared "
             f"({result.method}), {len(result.ia):,} candidates; {how}; model expects ~{model.expected_matches:,.0f} matches",
