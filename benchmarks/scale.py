@@ -104,21 +104,31 @@ print(n * n / (time.perf_counter() - t))
         return None
 
 
-def run(label: str, n_people: int, workdir: Path, secret: bytes, sample: int, seed: int) -> dict:
+def run(label: str, n_people: int, workdir: Path, secret: bytes, sample: int, seed: int,
+        difficulty: str = "medium", reuse: bool = False, encode_only: bool = False) -> dict:
     out = workdir / label
     out.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
-    data = synth.generate(n_people, seed=seed, difficulty="medium")
-    synth.write(data, out)
-    truth = data.truth[("a", "b")]
-    del data
-    generated = time.perf_counter() - started
-    linkage_schema = schema_module.load(SCHEMA)
-    started = time.perf_counter()
-    for name in ("a", "b"):
-        encode.encode_file(out / f"{name}.csv", out / f"{name}.pprl", linkage_schema, secret, MAPS[name],
-                           id_column="record_id", dataset=name)
-    encode_s = time.perf_counter() - started
+    done = out / "prepared.json"
+    if reuse and done.exists():  # generated and encoded by an earlier run (e.g. --encode-only)
+        prepared = json.loads(done.read_text())
+        truth = pd.read_csv(out / "truth_a_b.csv", dtype=str)
+    else:
+        started = time.perf_counter()
+        data = synth.generate(n_people, seed=seed, difficulty=difficulty)
+        synth.write(data, out)
+        truth = data.truth[("a", "b")]
+        del data
+        generated = time.perf_counter() - started
+        linkage_schema = schema_module.load(SCHEMA)
+        started = time.perf_counter()
+        for name in ("a", "b"):
+            encode.encode_file(out / f"{name}.csv", out / f"{name}.pprl", linkage_schema, secret, MAPS[name],
+                               id_column="record_id", dataset=name)
+        prepared = {"generate_s": round(generated, 1), "encode_s": round(time.perf_counter() - started, 1),
+                    "encode_peak_child_rss_mb": round(peak_rss_mb()[1])}
+        done.write_text(json.dumps(prepared))
+    if encode_only:
+        return {"size": label, **prepared}
     a, b = encoded.read(out / "a.pprl"), encoded.read(out / "b.pprl")
     started = time.perf_counter()
     ptr, idx, method = blocking.candidates(a, b)
@@ -130,8 +140,8 @@ def run(label: str, n_people: int, workdir: Path, secret: bytes, sample: int, se
     metrics = evaluation.evaluate(matches, truth.rename(columns={"id_a": "id_a", "id_b": "id_b"}))
     pc, sample_matches = sample_completeness(a, b, truth, ptr, idx, sample, seed)
     row = {
-        "size": label, "n_a": len(a.ids), "n_b": len(b.ids), "generate_s": round(generated, 1),
-        "encode_s": round(encode_s, 1), "blocking_s": round(block_s, 1), "link_s": round(link_s, 1),
+        "size": label, "n_a": len(a.ids), "n_b": len(b.ids), "generate_s": prepared["generate_s"],
+        "encode_s": prepared["encode_s"], "blocking_s": round(block_s, 1), "link_s": round(link_s, 1),
         "candidates": int(ptr[-1]), "cand_per_a": round(int(ptr[-1]) / max(len(a.ids), 1), 1),
         "pc_sample": round(pc, 4), "sample_matches": sample_matches,
         "precision": round(metrics.precision, 4), "recall": round(metrics.recall, 4), "f1": round(metrics.f1, 4),
@@ -148,6 +158,10 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, help="where to write exports and encoded files (default: a temp dir)")
     parser.add_argument("--sample", type=int, default=20_000, help="records per side of the exhaustive PC sample")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--difficulty", default="medium", choices=list(synth.DIFFICULTIES))
+    parser.add_argument("--reuse", action="store_true",
+                        help="reuse data generated and encoded in --workdir by an earlier run (secret not needed)")
+    parser.add_argument("--encode-only", action="store_true", help="generate and encode only (for a later --reuse)")
     args = parser.parse_args()
     sizes = list(dict.fromkeys(args.sizes or ["10k", "100k"]))
     if args.with_1m and "1m" not in sizes:
@@ -158,9 +172,13 @@ def main() -> None:
     secret = keys.generate_secret()
     rows = []
     for label in sizes:
-        row = run(label, SIZES[label], workdir, secret, args.sample, args.seed)
+        row = run(label, SIZES[label], workdir, secret, args.sample, args.seed, args.difficulty, args.reuse,
+                  args.encode_only)
         print(json.dumps(row), flush=True)
         rows.append(row)
+    if args.encode_only:
+        print(f"data in {workdir}")
+        return
     words = len(rows[-1] and encoded.read(workdir / sizes[-1] / "a.pprl").bits[0]) if rows else 0
     rate = anonlink_rate(words)
     frame = pd.DataFrame(rows)

@@ -23,7 +23,9 @@ and schema give the same candidates on every machine (and both sides' filters us
 positions, which is what makes keys comparable).
 
 Output: CSR over the rows of A - ``cand_ptr`` (int64, ``n_a + 1``) and ``cand_idx`` (int64, sorted
-and unique per row) - as :func:`pprl.similarity.score_candidates` takes it.
+and unique per row) - as :func:`pprl.similarity.score_candidates` takes it; :func:`iter_candidates`
+yields it per block of A rows (B's band keys are sorted once, each A row looks its keys up), so that
+a linkage streams blocks into scoring and never holds all pairs of a 1M x 1M input.
 
 Pair completeness (:func:`pair_completeness`): the share of the pairs that the exhaustive linkage
 matches at its threshold which the candidates contain. The default families were chosen so that it
@@ -42,7 +44,7 @@ from numba import njit, prange
 
 from pprl.encoded import EncodedData
 
-__all__ = ["Family", "default_families", "candidates", "pair_completeness", "METHOD"]
+__all__ = ["Family", "default_families", "candidates", "iter_candidates", "pair_completeness", "METHOD"]
 
 METHOD = "lsh-minhash"
 #: Records per side beyond which a bucket is dropped.
@@ -50,8 +52,6 @@ MAX_BUCKET = 1000
 #: Bits set in more than this share of all records are skipped by min-wise hashes (1.0: none; masking
 #: frequent bits did not improve completeness per candidate on the synthetic data).
 MAX_SHARE = 1.0
-#: Above this many accumulated raw pairs, they are merged (deduplicated) before the next band.
-_COMPACT_PAIRS = 40_000_000
 #: A hash count meaning "the whole column" (records agree only on an identical filter).
 EXACT = 0
 
@@ -69,30 +69,39 @@ class Family:
 
 
 def default_families(data: EncodedData) -> list[Family]:
-    """Band families for a schema, from its main identifier (the highest-weight text field), its date
-    columns (``year``, ``month_day``) and a small category column (sex), when present.
+    """Band families for a schema, from its text fields (by weight: the main identifier, then e.g. the
+    father's and mother's names), their ``.given`` columns (the person's own given names, without the
+    family name that relatives share), its date columns (``year``, ``month_day``) when present.
 
-    For the missing-persons schema (``0`` = the whole column must be equal):
+    For the missing-persons schema (``0`` = the whole column must be equal; ``G`` = ``name.given``,
+    ``FG`` / ``MG`` = father's / mother's ``.given``, ``F`` = ``father_name``):
 
-    ==============================================  =====  =============================================
-    hashes per band                                 bands  catches
-    ==============================================  =====  =============================================
-    year 0 + month_day 0                            1      the same full birth date
-    year 0 + sex 0 + name 2                         12     same year, day/month missing or swapped
-    month_day 0 + name 2                            10     year off or estimated
-    sex 0 + name 4                                  12     dates far apart or missing
-    year 0 + name 3                                 14     same year, sex recorded differently
-    year 1 + month_day 1 + name 2                   8      nearby dates
-    ==============================================  =====  =============================================
+    ================================  =====  ========================================================
+    hashes per band                   bands  catches
+    ================================  =====  ========================================================
+    year 0 + month_day 0              1      the same full birth date
+    G 2 + year 0                      4      same given name and year, whatever the surname
+    G 1 + month_day 0                 3      same day/month, year estimated
+    name 2 + month_day 0              7      year off or estimated
+    name 2 + year 0                   10     same year, day/month missing or swapped
+    G 2 + name 2                      9      dates off or missing
+    G 2 + FG 2                        11     child + father's given name (no surname, no date)
+    G 2 + MG 2                        10     child + mother's given name
+    FG 2 + MG 2                       3      both parents, child's name written differently
+    name 5                            12     dates off or missing, name well preserved
+    name 2 + F 2                      6      name and father's full name
+    ================================  =====  ========================================================
 
-    Tuned on the synthetic data of :mod:`pprl.synth` (medium): pair completeness 0.99 against the
-    exhaustive linkage's matches at 24k x 24k, ~490 candidates per record - with the encoder of that
-    day; a later encoder whose year filters differ between exact and partial dates gives 0.93 at
-    8k x 8k (year-exact bands miss), so these families need re-tuning with ``benchmarks/scale.py``.
-    A schema without dates or category falls back to bands of the main field alone.
+    Tuned with :mod:`pprl.synth` data against the exhaustive linkage's one-to-one matches at 20k x 20k:
+    pair completeness 0.997 (medium) and 0.990 (hard) at about 760 / 720 candidates per record (see
+    ``benchmarks/scale.py``). Year bands use the exact year column: the year filter's window tokens
+    make a min-wise hash of it collide for years one apart only about half the time, which the
+    date-free bands (name + given name, parents, name alone) make up for at lower cost. A missing
+    column skips its families; a schema with none of these falls back to bands of its main field.
     """
     fields = {f["name"]: f for f in data.header.get("schema", {}).get("fields", [])}
     columns = data.columns
+    names = {c.name for c in columns}
 
     def weight(c) -> float:
         return float(fields.get(c.field, {}).get("weight", 1.0))
@@ -100,28 +109,43 @@ def default_families(data: EncodedData) -> list[Family]:
     def kind(c) -> str:
         return fields.get(c.field, {}).get("type", "string")
 
-    text = [c for c in columns if kind(c) not in ("date", "category", "number") and c.bits >= 256]
+    text = [c for c in columns if kind(c) not in ("date", "category", "number") and c.bits >= 256
+            and c.name == c.field]
     if not text:
         text = sorted(columns, key=lambda c: -c.bits)[:1]
-    main = sorted(text, key=lambda c: (-weight(c), columns.index(c)))[0].name
+    ranked = [c.name for c in sorted(text, key=lambda c: (-weight(c), columns.index(c)))]
+    main = ranked[0]
+    parents = ranked[1:3]  # the next two text fields (father's, mother's name)
+
+    def given(name: str) -> str | None:
+        return f"{name}.given" if f"{name}.given" in names else None
+
     dates = [c for c in columns if kind(c) == "date"]
     year = next((c.name for c in dates if c.name.endswith(".year")), dates[0].name if dates else None)
     day = next((c.name for c in dates if c.name != year), None)
-    sex = next((c.name for c in columns if kind(c) == "category"), None)
-    with_sex = {sex: EXACT} if sex else {}
+    g = given(main)
+    pg = [given(p) or p for p in parents]
     families: list[Family] = []
     if year and day:
         families.append(Family.of({year: EXACT, day: EXACT}, 1))
-    if year:
-        families.append(Family.of({year: EXACT, **with_sex, main: 2}, 12))
+    if g and year:
+        families.append(Family.of({g: 2, year: EXACT}, 4))
+    if g and day:
+        families.append(Family.of({g: 1, day: EXACT}, 3))
     if day:
-        families.append(Family.of({day: EXACT, main: 2}, 10))
-    families.append(Family.of({**with_sex, main: 4}, 12))
+        families.append(Family.of({main: 2, day: EXACT}, 7))
     if year:
-        families.append(Family.of({year: EXACT, main: 3}, 14))
-    if year and day:
-        families.append(Family.of({year: 1, day: 1, main: 2}, 8))
-    if not (year or day):
+        families.append(Family.of({main: 2, year: EXACT}, 10))
+    if g:
+        families.append(Family.of({g: 2, main: 2}, 9))
+    for parent, bands in zip(pg, (11, 10)):
+        families.append(Family.of({g or main: 2, parent: 2}, bands))
+    if len(pg) == 2:
+        families.append(Family.of({pg[0]: 2, pg[1]: 2}, 3))
+    families.append(Family.of({main: 5}, 12))
+    if parents:
+        families.append(Family.of({main: 2, parents[0]: 2}, 6))
+    if not (year or day or g or parents):
         families.append(Family.of({main: 3}, 16))
     return families
 
@@ -184,82 +208,6 @@ def _band_keys(bits, mask, hash_word, hash_len, hash_start, perm, band_start, ou
                 out[i, b] = 0
 
 
-@njit(cache=True)
-def _join_count(ka, oa, kb, ob, cap):
-    """Pairs produced by equal keys of sorted ``ka[oa]`` / ``kb[ob]`` (buckets over ``cap`` dropped)."""
-    na = oa.shape[0]
-    nb = ob.shape[0]
-    i = 0
-    j = 0
-    total = 0
-    while i < na and j < nb:
-        x = ka[oa[i]]
-        y = kb[ob[j]]
-        if x < y:
-            i += 1
-        elif y < x:
-            j += 1
-        else:
-            i2 = i
-            while i2 < na and ka[oa[i2]] == x:
-                i2 += 1
-            j2 = j
-            while j2 < nb and kb[ob[j2]] == x:
-                j2 += 1
-            if x != 0 and i2 - i <= cap and j2 - j <= cap:
-                total += (i2 - i) * (j2 - j)
-            i = i2
-            j = j2
-    return total
-
-
-@njit(cache=True)
-def _join_fill(ka, oa, kb, ob, cap, out_a, out_b, k):
-    na = oa.shape[0]
-    nb = ob.shape[0]
-    i = 0
-    j = 0
-    while i < na and j < nb:
-        x = ka[oa[i]]
-        y = kb[ob[j]]
-        if x < y:
-            i += 1
-        elif y < x:
-            j += 1
-        else:
-            i2 = i
-            while i2 < na and ka[oa[i2]] == x:
-                i2 += 1
-            j2 = j
-            while j2 < nb and kb[ob[j2]] == x:
-                j2 += 1
-            if x != 0 and i2 - i <= cap and j2 - j <= cap:
-                for u in range(i, i2):
-                    for v in range(j, j2):
-                        out_a[k] = oa[u]
-                        out_b[k] = ob[v]
-                        k += 1
-            i = i2
-            j = j2
-    return k
-
-
-@njit(cache=True)
-def _scatter(ia, ib, n_a):
-    ptr = np.zeros(n_a + 1, np.int64)
-    for t in range(ia.shape[0]):
-        ptr[ia[t] + 1] += 1
-    for r in range(n_a):
-        ptr[r + 1] += ptr[r]
-    fill = ptr[:-1].copy()
-    idx = np.empty(ia.shape[0], np.int64)
-    for t in range(ia.shape[0]):
-        r = ia[t]
-        idx[fill[r]] = ib[t]
-        fill[r] += 1
-    return ptr, idx
-
-
 @njit(cache=True, parallel=True)
 def _dedupe_rows(ptr, idx):
     """Sort each row and count its distinct entries (in place)."""
@@ -291,15 +239,53 @@ def _compact(ptr, idx, counts, new_ptr, out):
             out[b + t] = idx[a + t]
 
 
-def _to_csr(ia: np.ndarray, ib: np.ndarray, n_a: int) -> tuple[np.ndarray, np.ndarray]:
-    ptr, idx = _scatter(ia, ib, n_a)
-    del ia, ib
-    counts = _dedupe_rows(ptr, idx)
-    new_ptr = np.zeros(n_a + 1, np.int64)
-    np.cumsum(counts, out=new_ptr[1:])
-    out = np.empty(int(new_ptr[-1]), np.int64)
-    _compact(ptr, idx, counts, new_ptr, out)
-    return new_ptr, out
+@njit(cache=True)
+def _drop_big(keys, cap):
+    """Zero the keys (in place, per band column) held by more than ``cap`` rows."""
+    for band in range(keys.shape[1]):
+        col = keys[:, band].copy()
+        order = np.argsort(col)
+        n = col.shape[0]
+        i = 0
+        while i < n:
+            j = i
+            while j < n and col[order[j]] == col[order[i]]:
+                j += 1
+            if j - i > cap:
+                for t in range(i, j):
+                    keys[order[t], band] = 0
+            i = j
+
+
+@njit(cache=True, parallel=True)
+def _block_count(ka, kb_sorted, ob, lo_out, hi_out, counts):
+    """For each A row of the block and band, the range of B rows with its key (lo/hi into kb_sorted)."""
+    n, nb = ka.shape
+    for r in prange(n):
+        total = 0
+        for band in range(nb):
+            key = ka[r, band]
+            if key == 0:
+                lo_out[r, band] = 0
+                hi_out[r, band] = 0
+                continue
+            lo = np.searchsorted(kb_sorted[band], key, side="left")
+            hi = np.searchsorted(kb_sorted[band], key, side="right")
+            lo_out[r, band] = lo
+            hi_out[r, band] = hi
+            total += hi - lo
+        counts[r] = total
+
+
+@njit(cache=True, parallel=True)
+def _block_fill(lo, hi, ob, ptr, idx):
+    n, nb = lo.shape
+    for r in prange(n):
+        k = ptr[r]
+        for band in range(nb):
+            for t in range(lo[r, band], hi[r, band]):
+                idx[k] = ob[band, t]
+                k += 1
 
 
 @njit(cache=True, parallel=True)
@@ -400,6 +386,59 @@ def band_keys(data: EncodedData, families: Sequence[Family], seed: int = 0, mask
 
 
 _cache: list = []  # (weakref a, weakref b, params, result): blocking is asked twice per linkage
+#: Rows of A whose candidates are generated (and can be scored) at a time by :func:`iter_candidates`.
+BLOCK_ROWS = 50_000
+
+
+class _Index:
+    """Band keys of A and sorted band keys of B, buckets over the cap dropped: what blocks are cut from."""
+
+    def __init__(self, a: EncodedData, b: EncodedData, families: Sequence[Family], seed: int, max_bucket: int,
+                 max_share: float) -> None:
+        mask = informative_bits(a, b, max_share)
+        self.keys_a = band_keys(a, families, seed, mask)
+        keys_b = band_keys(b, families, seed, mask)
+        _drop_big(self.keys_a, max_bucket)
+        _drop_big(keys_b, max_bucket)
+        keys_b = np.ascontiguousarray(keys_b.T)  # (bands, n_b)
+        self.order_b = np.argsort(keys_b, axis=1, kind="stable").astype(np.int64)
+        self.sorted_b = np.take_along_axis(keys_b, self.order_b, axis=1)
+        del keys_b
+
+    def block(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        ka = np.ascontiguousarray(self.keys_a[start:stop])
+        n, bands = ka.shape
+        lo = np.empty((n, bands), np.int64)
+        hi = np.empty((n, bands), np.int64)
+        counts = np.empty(n, np.int64)
+        _block_count(ka, self.sorted_b, self.order_b, lo, hi, counts)
+        ptr = np.zeros(n + 1, np.int64)
+        np.cumsum(counts, out=ptr[1:])
+        idx = np.empty(int(ptr[-1]), np.int64)
+        _block_fill(lo, hi, self.order_b, ptr, idx)
+        del lo, hi
+        counts = _dedupe_rows(ptr, idx)
+        new_ptr = np.zeros(n + 1, np.int64)
+        np.cumsum(counts, out=new_ptr[1:])
+        out = np.empty(int(new_ptr[-1]), np.int64)
+        _compact(ptr, idx, counts, new_ptr, out)
+        return new_ptr, out
+
+
+def iter_candidates(a: EncodedData, b: EncodedData, families: Sequence[Family] | None = None, seed: int = 0,
+                    max_bucket: int = MAX_BUCKET, max_share: float = MAX_SHARE, block_rows: int = BLOCK_ROWS):
+    """The candidates of :func:`candidates`, one block of A rows at a time: yields ``(start, stop,
+    cand_ptr, cand_idx)`` with ``cand_ptr`` over rows ``start:stop`` (starting at 0). Memory is the band
+    keys (8 bytes per record and band; B's twice) plus one block's pairs, whatever the size of A x B."""
+    families = list(families) if families is not None else default_families(a)
+    n_a = len(a.ids)
+    if n_a == 0:
+        return
+    index = _Index(a, b, families, seed, max_bucket, max_share)
+    for start in range(0, n_a, max(1, int(block_rows))):
+        stop = min(n_a, start + max(1, int(block_rows)))
+        ptr, idx = index.block(start, stop)
+        yield start, stop, ptr, idx
 
 
 def candidates(a: EncodedData, b: EncodedData, families: Sequence[Family] | None = None, seed: int = 0,
@@ -407,7 +446,8 @@ def candidates(a: EncodedData, b: EncodedData, families: Sequence[Family] | None
     """Candidate pairs of A and B by LSH over their filters: ``(cand_ptr, cand_idx, method)``.
 
     ``families`` defaults to :func:`default_families` of A's schema; ``seed`` picks other bit orders;
-    ``max_bucket`` drops buckets with more records than this on either side.
+    ``max_bucket`` drops buckets with more records than this on either side. All pairs at once: for
+    large inputs use :func:`iter_candidates`, which yields the same pairs block by block.
     """
     families = list(families) if families is not None else default_families(a)
     params = (tuple(families), int(seed), int(max_bucket), float(max_share))
@@ -415,30 +455,12 @@ def candidates(a: EncodedData, b: EncodedData, families: Sequence[Family] | None
         if ref_a() is a and ref_b() is b and cached_params == params:
             return result
     n_a = len(a.ids)
-    mask = informative_bits(a, b, max_share)
-    keys_a = band_keys(a, families, seed, mask)
-    keys_b = band_keys(b, families, seed, mask)
-    ptr, idx = np.zeros(n_a + 1, np.int64), np.zeros(0, np.int64)
-    pend_a: list[np.ndarray] = []
-    pend_b: list[np.ndarray] = []
-    pending = 0
-    for band in range(keys_a.shape[1]):
-        ka = np.ascontiguousarray(keys_a[:, band])
-        kb = np.ascontiguousarray(keys_b[:, band])
-        oa = np.argsort(ka, kind="stable").astype(np.int64)
-        ob = np.argsort(kb, kind="stable").astype(np.int64)
-        count = _join_count(ka, oa, kb, ob, max_bucket)
-        out_a = np.empty(count, np.int64)
-        out_b = np.empty(count, np.int64)
-        _join_fill(ka, oa, kb, ob, max_bucket, out_a, out_b, 0)
-        pend_a.append(out_a)
-        pend_b.append(out_b)
-        pending += count
-        if pending > _COMPACT_PAIRS or band == keys_a.shape[1] - 1:
-            rows = np.repeat(np.arange(n_a, dtype=np.int64), np.diff(ptr))
-            ptr, idx = _to_csr(np.concatenate([rows, *pend_a]), np.concatenate([idx, *pend_b]), n_a)
-            del rows
-            pend_a, pend_b, pending = [], [], 0
+    ptrs, idxs = [np.zeros(1, np.int64)], []
+    for start, stop, ptr, idx in iter_candidates(a, b, families, seed, max_bucket, max_share):
+        ptrs.append(ptr[1:] + ptrs[-1][-1])
+        idxs.append(idx)
+    ptr = np.concatenate(ptrs) if n_a else np.zeros(1, np.int64)
+    idx = np.concatenate(idxs) if idxs else np.zeros(0, np.int64)
     result = (ptr, idx, METHOD)
     _cache[:] = [(weakref.ref(a), weakref.ref(b), params, result)]
     return result

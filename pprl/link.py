@@ -25,6 +25,8 @@ from pprl.encoded import EncodedData
 EXHAUSTIVE_PAIRS = 400_000_000
 #: Candidates per record of the first dataset: fed to the EM fit, then kept for solving and review.
 KEEP_CANDIDATES = 10
+#: Candidates need prior evidence above -STRANGER_EVIDENCE x (sum of the schema's weights).
+STRANGER_EVIDENCE = 0.25
 #: Pairs below this match probability are never kept.
 MIN_SCORE = 1e-3
 #: Random pairs sampled to measure the non-match (u) distributions; with fewer non-candidate pairs
@@ -157,7 +159,9 @@ def link_pair(a: Prepared, b: Prepared, index_a: int, index_b: int, options: Lin
     expected = float(min(a.size, b.size))
     model = scoring.Model(scoring.prior_table(rules.weights), min(0.5, expected / max(a.size, 1)), b.size, False,
                           expected)
-    ia, ib, compared, method = _candidates(a, b, model.table, model.prior, -math.inf, options.keep_candidates, options)
+    # pairs whose prior evidence is below a quarter of full disagreement on every field are strangers
+    floor = model.prior - STRANGER_EVIDENCE * rules.weights.sum()
+    ia, ib, compared, method = _candidates(a, b, model.table, model.prior, floor, options.keep_candidates, options)
     dice = similarity.field_dice(a.data.bits, a.popcounts, b.data.bits, b.popcounts, a.data.offsets, ia, ib)
     if options.fit_weights and a.size * b.size - len(ia) >= MIN_RANDOM_PAIRS:
         random = _random_dice(a, b, (ia, ib), np.random.default_rng(options.seed))

@@ -195,10 +195,14 @@ def _contrib(table, f, nbins, pa, pb, inter):
 
 
 @njit(cache=True, parallel=True, fastmath=False)
-def _score_rows(bits_a, pc_a, bits_b, pc_b, offsets, table, prior, floor,
+def _score_rows(bits_a, pc_a, bits_b, pc_b, offsets, table, prior, floor, order, rest,
                 use_cand, cand_ptr, cand_idx, heap, rows, base, cap, out_s, out_j, counts):
     """Weighted scores of A row ``rows[r]`` against all B rows (or its candidates), four B rows
-    at a time so every A word is loaded once per four pairs."""
+    at a time so every A word is loaded once per four pairs.
+
+    Fields are visited in ``order`` (strongest first); ``rest[q]`` bounds what fields
+    ``order[q:]`` can still add, so a group of pairs is dropped as soon as none of them can reach
+    the floor or, once the row's top-k heap is full, its weakest entry."""
     nf = offsets.shape[0] - 1
     nbins = table.shape[1]
     nb = bits_b.shape[0]
@@ -229,7 +233,13 @@ def _score_rows(bits_a, pc_a, bits_b, pc_b, offsets, table, prior, floor,
             s1 = prior
             s2 = prior
             s3 = prior
-            for f in range(nf):
+            for q in range(nf):
+                f = order[q]
+                bar = floor
+                if heap and cnt >= c and out_s[b0] > bar:
+                    bar = out_s[b0]
+                if s0 + rest[q] < bar and s1 + rest[q] < bar and s2 + rest[q] < bar and s3 + rest[q] < bar:
+                    break
                 pa = pc_a[i, f]
                 if pa == 0:
                     continue
@@ -262,7 +272,13 @@ def _score_rows(bits_a, pc_a, bits_b, pc_b, offsets, table, prior, floor,
             else:
                 j = t
             s = prior
-            for f in range(nf):
+            for q in range(nf):
+                f = order[q]
+                bar = floor
+                if heap and cnt >= c and out_s[b0] > bar:
+                    bar = out_s[b0]
+                if s + rest[q] < bar:
+                    break
                 pa = pc_a[i, f]
                 if pa == 0:
                     continue
@@ -532,6 +548,15 @@ def _table(table, nf: int) -> np.ndarray:
     return t
 
 
+def _visit_order(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Fields by decreasing spread of their evidence, and ``rest[q]``: the most that fields
+    ``order[q:]`` can add (a missing field adds 0), with a little slack for rounding."""
+    order = np.argsort(-(table.max(axis=1) - table.min(axis=1)), kind="stable").astype(np.int64)
+    best = np.maximum(table.max(axis=1), 0.0)[order]
+    rest = np.concatenate([np.cumsum(best[::-1])[::-1], [0.0]]) + 1e-9
+    return order, rest
+
+
 # --------------------------------------------------------------------------------------------
 # Public API
 # --------------------------------------------------------------------------------------------
@@ -569,12 +594,13 @@ def score_all(bits_a, pc_a, bits_b, pc_b, offsets, table, prior, floor, top_k):
     """
     bits_a, pc_a, bits_b, pc_b, o = _common(bits_a, pc_a, bits_b, pc_b, offsets)
     t = _table(table, o.shape[0] - 1)
+    order, rest = _visit_order(t)
     prior = float(prior)
     floor = float(floor)
     dummy = np.zeros(1, np.int64)
 
     def run(rows, base, cap, out_s, out_j, counts, heap):
-        _score_rows(bits_a, pc_a, bits_b, pc_b, o, t, prior, floor, False, dummy, dummy,
+        _score_rows(bits_a, pc_a, bits_b, pc_b, o, t, prior, floor, order, rest, False, dummy, dummy,
                     heap, rows, base, cap, out_s, out_j, counts)
 
     return _run_pairs(run, bits_a.shape[0], int(top_k), bits_b.shape[0])
@@ -586,6 +612,7 @@ def score_candidates(bits_a, pc_a, bits_b, pc_b, offsets, table, prior, floor, t
     ``cand_idx[cand_ptr[i]:cand_ptr[i+1]]`` (duplicates are ignored)."""
     bits_a, pc_a, bits_b, pc_b, o = _common(bits_a, pc_a, bits_b, pc_b, offsets)
     t = _table(table, o.shape[0] - 1)
+    order, rest = _visit_order(t)
     cp = np.ascontiguousarray(np.asarray(cand_ptr, dtype=np.int64))
     ci = np.ascontiguousarray(np.asarray(cand_idx, dtype=np.int64))
     if cp.ndim != 1 or cp.shape[0] != bits_a.shape[0] + 1 or cp[0] != 0 or np.any(np.diff(cp) < 0) \
@@ -599,7 +626,7 @@ def score_candidates(bits_a, pc_a, bits_b, pc_b, offsets, table, prior, floor, t
     floor = float(floor)
 
     def run(rows, base, cap, out_s, out_j, counts, heap):
-        _score_rows(bits_a, pc_a, bits_b, pc_b, o, t, prior, floor, True, cp, ci,
+        _score_rows(bits_a, pc_a, bits_b, pc_b, o, t, prior, floor, order, rest, True, cp, ci,
                     heap, rows, base, cap, out_s, out_j, counts)
 
     max_row = int(np.diff(cp).max()) if cp.shape[0] > 1 else 0
