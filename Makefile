@@ -24,5 +24,11 @@ test: $(STAMP)
 demo: $(STAMP)
 	PATH="$(abspath $(BIN)):$$PATH" bash examples/demo.sh
 
+# Benchmarks (minutes, not part of the tests): clkhash + anonlink go into their own venv.
+bench: $(STAMP)
+	bash benchmarks/baselines.sh
+	$(BIN)/python benchmarks/febrl4.py
+	$(BIN)/python benchmarks/quality.py
+
 clean:
 	rm -rf $(VENV) build *.egg-info demo-out

@@ -9,16 +9,22 @@ Filters are packed little-endian into uint64 words: bit ``p`` is bit ``p % 64`` 
 from __future__ import annotations
 
 import hashlib
+import struct
+from functools import reduce
+from operator import or_
 from typing import Sequence
 
 import numpy as np
 
 _CACHE_LIMIT = 1 << 18
-_NO_POSITIONS = np.zeros(0, dtype=np.int64)
 
 
 class FilterHasher:
-    """Maps token sets to filter rows for one column; remembers the positions of recent tokens."""
+    """Maps token sets to filter rows for one column; remembers the bits of recent tokens and rows.
+
+    A token's bits are kept as one Python integer (bit ``p`` set for each position ``p``); a row is the
+    OR of its tokens' integers, written out little-endian, which is exactly the packed layout above.
+    """
 
     def __init__(self, key: bytes, bits: int, hashes: int) -> None:
         if bits % 64 or not 1 <= hashes <= 16:
@@ -26,24 +32,35 @@ class FilterHasher:
         self.key = key
         self.bits = bits
         self.hashes = hashes
-        self._cache: dict[str, np.ndarray] = {}
-        self._rows: dict[frozenset[str], np.ndarray] = {}
+        self._unpack = struct.Struct(f"<{hashes}I").unpack
+        self._cache: dict[str, int] = {}  # token -> its bits as an integer
+        self._rows: dict[frozenset[str], bytes] = {}  # token set -> packed row
+
+    def _digest_positions(self, token: str) -> list[int]:
+        digest = hashlib.blake2b(token.encode("utf-8"), key=self.key, digest_size=4 * self.hashes).digest()
+        bits = self.bits
+        return [word % bits for word in self._unpack(digest)]
 
     def positions(self, token: str) -> np.ndarray:
+        """The ``hashes`` bit positions of one token (int64; repeats possible)."""
+        return np.array(self._digest_positions(token), dtype=np.int64)
+
+    def _token_bits(self, token: str) -> int:
         found = self._cache.get(token)
         if found is None:
-            digest = hashlib.blake2b(token.encode("utf-8"), key=self.key, digest_size=4 * self.hashes).digest()
-            found = (np.frombuffer(digest, dtype="<u4") % self.bits).astype(np.int64)
+            found = 0
+            for position in self._digest_positions(token):
+                found |= 1 << position
             if len(self._cache) >= _CACHE_LIMIT:
                 self._cache.clear()
             self._cache[token] = found
         return found
 
-    def row_positions(self, tokens: frozenset[str]) -> np.ndarray:
-        """The bit positions of one token set, repeats included (remembered: many values repeat)."""
+    def _row(self, tokens: frozenset[str]) -> bytes:
+        """The packed filter of one token set (remembered: many values repeat)."""
         found = self._rows.get(tokens)
         if found is None:
-            found = np.concatenate([self.positions(token) for token in tokens])
+            found = reduce(or_, map(self._token_bits, tokens), 0).to_bytes(self.bits // 8, "little")
             if len(self._rows) >= _CACHE_LIMIT:
                 self._rows.clear()
             self._rows[tokens] = found
@@ -51,9 +68,8 @@ class FilterHasher:
 
     def encode(self, token_sets: Sequence[frozenset[str] | None]) -> np.ndarray:
         """(n, bits // 64) uint64 filters; an empty or None token set gives an all-zero row (missing)."""
-        arrays = [self.row_positions(tokens) if tokens else _NO_POSITIONS for tokens in token_sets]
-        lengths = np.fromiter(map(len, arrays), dtype=np.int64, count=len(arrays))
-        dense = np.zeros((len(token_sets), self.bits), dtype=bool)
-        if lengths.sum():
-            dense[np.repeat(np.arange(len(arrays)), lengths), np.concatenate(arrays)] = True
-        return np.packbits(dense, axis=1, bitorder="little").view("<u8").astype(np.uint64, copy=False)
+        empty = bytes(self.bits // 8)
+        row = self._row
+        packed = bytearray(b"".join([row(tokens) if tokens else empty for tokens in token_sets]))
+        filters = np.frombuffer(packed, dtype="<u8").reshape(len(token_sets), self.bits // 64)
+        return filters.astype(np.uint64, copy=False)

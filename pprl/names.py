@@ -301,14 +301,23 @@ def _split(value: str) -> list[tuple[str, bool]]:
     """Normalised words of a value, each with "was joined to the next by a hyphen"."""
     words: list[tuple[str, bool]] = []
     for chunk in normalise_text(value).split():
-        pieces = [p for p in chunk.split("-") if p]
-        for i, piece in enumerate(pieces):
-            if translit.script_of(piece) == "Cyrl":
-                piece = translit.repair_cyrillic_word(piece)
-            elif translit.script_of(piece) == "Arab":
-                piece = translit.arabic_normalise(piece)
-            words.append((piece, i < len(pieces) - 1))
+        words.extend(_split_chunk(chunk))
     return words
+
+
+@lru_cache(maxsize=1 << 16)
+def _split_chunk(chunk: str) -> tuple[tuple[str, bool], ...]:
+    """The words of one normalised chunk (remembered: the same words come back in many values)."""
+    words: list[tuple[str, bool]] = []
+    pieces = [p for p in chunk.split("-") if p]
+    for i, piece in enumerate(pieces):
+        script = translit.script_of(piece)
+        if script == "Cyrl":
+            piece = translit.repair_cyrillic_word(piece)
+        elif script == "Arab":
+            piece = translit.arabic_normalise(piece)
+        words.append((piece, i < len(pieces) - 1))
+    return tuple(words)
 
 
 def _is_content(word: str) -> bool:
@@ -481,13 +490,23 @@ def name_components(value: str, options: Mapping) -> dict[str, frozenset[str]]:
     every: set[str] = set()
     given: set[str] = set()
     for index, word in enumerate(words):
-        if not _is_content(word):
+        found = _word_roles(word, key)
+        if found is None:  # not a content word
             continue
-        tokens = _word_tokens(word, key)
+        tokens, looks_given = found
         every |= tokens
-        if index not in ancestors and _looks_given(word, opts):
+        if looks_given and index not in ancestors:
             given |= tokens
     return {"": frozenset(every), "given": frozenset(given)}
+
+
+@lru_cache(maxsize=1 << 16)
+def _word_roles(word: str, key: tuple) -> tuple[frozenset[str], bool] | None:
+    """(tokens, looks like a given name) of a content word, None for another word (remembered)."""
+    if not _is_content(word):
+        return None
+    opts = dict(zip(("tables", "variants", "ngram", "phonetic", "structure"), key))
+    return _word_tokens(word, key), _looks_given(word, opts)
 
 
 def _looks_given(word: str, opts: Mapping) -> bool:

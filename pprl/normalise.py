@@ -91,11 +91,25 @@ def normalise_text(s: str) -> str:
 
 
 def _normalise_once(s: str) -> str:
+    """One pass of the steps, word by word: every step maps ``a + " " + b`` to ``f(a) + " " + f(b)``
+    (the space is a starter that no Unicode normalisation form composes with, changes or moves past;
+    the other steps work character by character or word by word), so the space-separated pieces of a
+    value are normalised, and remembered, on their own."""
+    if " " not in s:
+        return _normalise_piece(s)
+    return " ".join(piece for piece in map(_normalise_piece, s.split(" ")) if piece)
+
+
+_LATIN_SPECIAL_TABLE = str.maketrans(_LATIN_SPECIAL)
+
+
+@lru_cache(maxsize=1 << 16)
+def _normalise_piece(s: str) -> str:
     text = unicodedata.normalize("NFKC", s).casefold()
-    text = "".join(_LATIN_SPECIAL.get(ch, ch) for ch in text)
+    text = text.translate(_LATIN_SPECIAL_TABLE)
     text = _strip_marks(text)
     text = _ARABIC_DROPPED.sub("", text)
-    text = "".join(_LATIN_SPECIAL.get(ch, ch) for ch in text)
+    text = text.translate(_LATIN_SPECIAL_TABLE)
     text = text.translate(_TRANSLATE)
     text = "".join(_fold_char(ch) for ch in text)
     # a dash survives only between two word characters: "al-rahman" stays, "a - b" -> "a b"

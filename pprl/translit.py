@@ -42,11 +42,19 @@ def is_arabic(ch: str) -> bool:
     return "\u0600" <= ch <= "\u06ff" or "\u0750" <= ch <= "\u077f" or "\u08a0" <= ch <= "\u08ff"
 
 
+@lru_cache(maxsize=1 << 16)
 def script_of(word: str) -> str:
-    """``"Cyrl"``, ``"Arab"`` or ``"Latn"``: the script of most of a word's letters."""
-    cyr = sum(1 for ch in word if is_cyrillic(ch))
-    arab = sum(1 for ch in word if is_arabic(ch))
-    lat = sum(1 for ch in word if ch.isascii() and ch.isalpha())
+    """``"Cyrl"``, ``"Arab"`` or ``"Latn"``: the script of most of a word's letters (remembered: the
+    same words are asked about again and again)."""
+    cyr = arab = lat = 0
+    for ch in word:
+        if ch < "\x80":
+            if ch.isalpha():
+                lat += 1
+        elif "\u0400" <= ch <= "\u052f":
+            cyr += 1
+        elif "\u0600" <= ch <= "\u06ff" or "\u0750" <= ch <= "\u077f" or "\u08a0" <= ch <= "\u08ff":
+            arab += 1
     if arab and arab >= cyr and arab >= lat:
         return "Arab"
     if cyr and cyr >= lat:
@@ -117,11 +125,17 @@ def _compiled(name: str) -> dict:
         "normalise": table.get("normalise", {}),
         "article": table.get("article", ""),
         "maxlen": max([len(k) for k in merged] + [1]),
+        # keys with a context rule; every other key is one lookup in "map"
+        "context_keys": frozenset(key for rules in ("initial", "final", "between_vowels", "after_vowel",
+                                                    "before_vowel", "after_consonant", "before")
+                                  for key in table.get(rules, {})),
     }
 
 
+@lru_cache(maxsize=1 << 16)
 def repair_cyrillic_word(word: str) -> str:
-    """Fix Latin look-alikes typed inside a Cyrillic word, and the Chechen palochka typed as I, l or 1."""
+    """Fix Latin look-alikes typed inside a Cyrillic word, and the Chechen palochka typed as I, l or 1
+    (remembered per word)."""
     if not any(is_cyrillic(ch) for ch in word) or script_of(word) != "Cyrl":
         return word
     out = []
@@ -143,10 +157,20 @@ def repair_cyrillic_word(word: str) -> str:
 def _cyrillic_word(word: str, t: dict) -> str:
     out: list[str] = []
     vowels = t["vowels"]
+    mapping = t["map"]
+    context_keys = t["context_keys"]
+    maxlen = t["maxlen"]
     i, n = 0, len(word)
     while i < n:
-        for length in range(min(t["maxlen"], n - i), 0, -1):
+        for length in range(min(maxlen, n - i), 0, -1):
             key = word[i:i + length]
+            if key not in context_keys:  # no context rule for this key: the plain mapping decides
+                rule = mapping.get(key)
+                if rule is not None:
+                    out.append(rule)
+                    i += length
+                    break
+                continue
             prev = word[i - 1] if i else ""
             nxt = word[i + length] if i + length < n else ""
             rule = None
@@ -164,8 +188,8 @@ def _cyrillic_word(word: str, t: dict) -> str:
                 rule = t["after_consonant"][key]
             elif key in t["before"] and nxt and nxt in t["before"][key]["chars"]:
                 rule = t["before"][key]["out"]
-            elif key in t["map"]:
-                rule = t["map"][key]
+            elif key in mapping:
+                rule = mapping[key]
             if rule is not None:
                 out.append(rule)
                 i += length
@@ -174,6 +198,12 @@ def _cyrillic_word(word: str, t: dict) -> str:
             out.append(word[i] if not is_cyrillic(word[i]) else "")
             i += 1
     return "".join(out)
+
+
+@lru_cache(maxsize=1 << 16)
+def _cyrillic_word_in(word: str, name: str) -> str:
+    """``_cyrillic_word`` under the named table, of an already repaired word (remembered per word)."""
+    return _cyrillic_word(word, _compiled(name))
 
 
 def arabic_normalise(text: str) -> str:
@@ -204,13 +234,14 @@ def _arabic_word(word: str, t: dict) -> str:
 def transliterate(text: str, table: str) -> str:
     """The raw output of one table for a normalised string (diacritics as the convention writes them).
     Letters of the other script are left as they are."""
-    t = _compiled(_check([table])[0])
+    name = _check([table])[0]
+    t = _compiled(name)
     words = []
     for word in normalise_text(text).split(" "):
         parts = []
         for piece in word.split("-"):
             if t["script"] == "Cyrl" and script_of(piece) == "Cyrl":
-                parts.append(_cyrillic_word(repair_cyrillic_word(piece), t))
+                parts.append(_cyrillic_word_in(repair_cyrillic_word(piece), name))
             elif t["script"] == "Arab" and any(is_arabic(ch) for ch in piece):
                 parts.append(_arabic_word(piece, t))
             else:
