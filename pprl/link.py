@@ -159,7 +159,7 @@ def link_pair(a: Prepared, b: Prepared, index_a: int, index_b: int, options: Lin
     expected = float(min(a.size, b.size))
     model = scoring.Model(scoring.prior_table(rules.weights), min(0.5, expected / max(a.size, 1)), b.size, False,
                           expected)
-    # pairs whose prior evidence is below a quarter of full disagreement on every field are strangers
+    # strangers: prior evidence below -1/4 of the total weight (disagreeing on every field scores -1/2)
     floor = model.prior - STRANGER_EVIDENCE * rules.weights.sum()
     ia, ib, compared, method = _candidates(a, b, model.table, model.prior, floor, options.keep_candidates, options)
     dice = similarity.field_dice(a.data.bits, a.popcounts, b.data.bits, b.popcounts, a.data.offsets, ia, ib)
