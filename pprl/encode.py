@@ -205,7 +205,7 @@ def encode_file(
     dataset: str | None = None,
     strict: bool = False,
     workers: int | None = None,
-    chunk_rows: int = 4_096,
+    chunk_rows: int = 2_048,
     age_reference_year: int | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> EncodeSummary:
