@@ -31,7 +31,6 @@ Prints P / R / F1 per level and tool (mean over seeds, and the minimum F1), and 
 from __future__ import annotations
 
 import argparse
-import bisect
 import json
 import os
 import statistics

@@ -9,14 +9,24 @@ import os
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from pprl.errors import PprlError
 
+if TYPE_CHECKING:
+    import pandas
+
+
+def _default_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
 
 @contextmanager
-def atomic_path(target: str | Path, mode: int = 0o644) -> Iterator[Path]:
-    """Yield a temporary path in the target's folder; on success it replaces the target atomically."""
+def atomic_path(target: str | Path, mode: int | None = None) -> Iterator[Path]:
+    """Yield a temporary path in the target's folder; on success it replaces the target atomically.
+    ``mode`` defaults to what the umask gives a new file."""
     target = Path(target)
     folder = target.parent if str(target.parent) else Path(".")
     try:
@@ -26,7 +36,7 @@ def atomic_path(target: str | Path, mode: int = 0o644) -> Iterator[Path]:
     os.close(descriptor)
     temporary = Path(name)
     try:
-        os.chmod(temporary, mode)
+        os.chmod(temporary, _default_mode() if mode is None else mode)
         yield temporary
         with open(temporary, "rb") as handle:
             os.fsync(handle.fileno())
@@ -34,3 +44,10 @@ def atomic_path(target: str | Path, mode: int = 0o644) -> Iterator[Path]:
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+def write_csv(frame: "pandas.DataFrame", target: str | Path) -> Path:
+    """Write a table as UTF-8 CSV (header, no index, \\n line ends), atomically."""
+    with atomic_path(target) as temporary:
+        frame.to_csv(temporary, index=False, lineterminator="\n")
+    return Path(target)

@@ -156,13 +156,6 @@ def encode(input_path: Path, schema_path: Path, secret_file: Path | None, maps: 
 
 # --- link --------------------------------------------------------------------------------------
 
-def _write_csv(frame, path: Path) -> None:
-    from pprl.atomic import atomic_path
-
-    with atomic_path(path) as temporary:
-        frame.to_csv(temporary, index=False)
-
-
 @main.command()
 @click.argument("encoded_files", metavar="ENCODED ENCODED [ENCODED...]", nargs=-1, required=True,
                 type=click.Path(dir_okay=False, path_type=Path))
@@ -190,6 +183,7 @@ def link(encoded_files: tuple[Path, ...], output: Path, threshold: float | None,
          scheduler: str | None) -> None:
     """Match the encoded files of two or more agencies; needs no secret and no raw data."""
     from pprl import encoded, link as linking, reports
+    from pprl.atomic import write_csv
 
     if len(encoded_files) < 2:
         raise click.UsageError("give at least two encoded files")
@@ -209,11 +203,11 @@ def link(encoded_files: tuple[Path, ...], output: Path, threshold: float | None,
     mode = "many" if many else "one-to-one"
     matches = linking.matches_frame(linkage, 0, 1, mode, top_k, explain)
     clusters = linking.cluster_frame(linkage, mode) if len(datasets) > 2 else None
-    _write_csv(matches, output)
+    write_csv(matches, output)
     if candidates_path:
-        _write_csv(linking.matches_frame(linkage, 0, 1, "candidates", explain=explain), candidates_path)
+        write_csv(linking.matches_frame(linkage, 0, 1, "candidates", explain=explain), candidates_path)
     if clusters is not None and clusters_path:
-        _write_csv(clusters, clusters_path)
+        write_csv(clusters, clusters_path)
     if split_dir:
         for path in reports.write_split(linkage, matches, clusters, split_dir):
             _echo_err(f"wrote {path}")

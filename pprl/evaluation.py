@@ -12,9 +12,7 @@ against an empty truth are reported as 0.0 (not undefined), and so is F1 when bo
 from __future__ import annotations
 
 import csv
-import os
 import re
-import tempfile
 import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -22,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pprl.atomic import atomic_path
 from pprl.errors import InputError
 
 __all__ = ["Metrics", "read_matches", "read_truth", "evaluate", "sweep", "plot"]
@@ -265,19 +264,6 @@ def plot(matches: pd.DataFrame, truth: pd.DataFrame, path: str | Path,
     ax2.legend(loc="lower left")
 
     fmt = path.suffix.lstrip(".").lower() or "png"
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fig.savefig(fh, format=fmt, dpi=110)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    with atomic_path(path) as temporary:
+        fig.savefig(temporary, format=fmt, dpi=110)
     return path

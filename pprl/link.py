@@ -10,7 +10,6 @@ record per dataset.
 from __future__ import annotations
 
 import itertools
-import math
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Sequence

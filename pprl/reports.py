@@ -8,7 +8,7 @@ from typing import Sequence
 
 import pandas as pd
 
-from pprl.atomic import atomic_path
+from pprl.atomic import write_csv
 from pprl.encoded import EncodedData
 from pprl.link import Linkage
 
@@ -24,23 +24,17 @@ def name_datasets(datasets: Sequence[EncodedData], paths: Sequence[Path]) -> Non
         data.header["dataset"] = name
 
 
-def _write(frame: pd.DataFrame, path: Path) -> Path:
-    with atomic_path(path) as temporary:
-        frame.to_csv(temporary, index=False)
-    return path
-
-
 def write_split(linkage: Linkage, matches: pd.DataFrame, clusters: pd.DataFrame | None, folder: Path) -> list[Path]:
     """One file per agency with only its own record IDs and a match (or cluster) ID."""
     folder.mkdir(parents=True, exist_ok=True)
     names = [d.dataset for d in linkage.datasets]
     if clusters is not None:
-        return [_write(clusters.loc[clusters["dataset"] == name, ["id", "cluster_id"]]
+        return [write_csv(clusters.loc[clusters["dataset"] == name, ["id", "cluster_id"]]
                        .rename(columns={"cluster_id": "match_id"}), folder / f"{name}.csv") for name in names]
     match_ids = [f"M{i + 1:07d}" for i in range(len(matches))]
     return [
-        _write(pd.DataFrame({"id": matches["id_a"], "match_id": match_ids}), folder / f"{names[0]}.csv"),
-        _write(pd.DataFrame({"id": matches["id_b"], "match_id": match_ids}), folder / f"{names[1]}.csv"),
+        write_csv(pd.DataFrame({"id": matches["id_a"], "match_id": match_ids}), folder / f"{names[0]}.csv"),
+        write_csv(pd.DataFrame({"id": matches["id_b"], "match_id": match_ids}), folder / f"{names[1]}.csv"),
     ]
 
 

@@ -218,8 +218,6 @@ def _semantic_problems(document: Mapping[str, Any]) -> list[Problem]:
         elif kind == "date":
             if options.get("min_year", 1900) > options.get("max_year", 2100):
                 problems.append(Problem(f"{at}/options", "min_year is after max_year"))
-            problems.append(Problem(f"{at}", "the year of a date has few distinct values: its filter can be "
-                                    "matched to years by frequency analysis (accepted risk for birth years)", "warning"))
         elif kind == "category":
             owner: dict[str, str] = {}
             from pprl.normalise import normalise_text

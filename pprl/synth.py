@@ -73,15 +73,15 @@ from __future__ import annotations
 
 import csv
 import functools
-import os
 import random
-import tempfile
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from pprl.atomic import write_csv
 
 __all__ = ["Difficulty", "DIFFICULTIES", "SynthData", "generate", "write", "romanise",
            "patronymic", "gendered_surname", "A_COLUMNS", "B_COLUMNS", "C_COLUMNS"]
@@ -974,18 +974,4 @@ def write(data: SynthData, outdir: Path) -> list[Path]:
     outdir.mkdir(parents=True, exist_ok=True)
     jobs = [(outdir / f"{k}.csv", df) for k, df in data.exports.items()]
     jobs += [(outdir / f"truth_{x}_{y}.csv", df) for (x, y), df in data.truth.items()]
-    umask = os.umask(0)
-    os.umask(umask)
-    written: list[Path] = []
-    for path, df in jobs:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=outdir)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-                df.to_csv(fh, index=False, lineterminator="\n")
-            os.chmod(tmp, 0o666 & ~umask)   # synthetic data: ordinary file permissions
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        written.append(path)
-    return written
+    return [write_csv(df, path) for path, df in jobs]

@@ -9,12 +9,10 @@ from __future__ import annotations
 import csv
 import json
 import os
-import shutil
 
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
 from pprl import encoded
 from pprl.cli import main

@@ -4,7 +4,6 @@ explanations, deterministic ties, tiny inputs and neutral missing values."""
 from __future__ import annotations
 
 import itertools
-import math
 import random
 
 import numpy as np
@@ -393,11 +392,23 @@ def test_schema_linkage_threshold_is_the_default(tmp_path, mp_schema):
     document["linkage"] = {"threshold": 0.999999, "fit_weights": True}
     schema = schema_module.from_document(document)
     secret = keys.generate_secret()
-    a = _encode_rows(tmp_path, "a", [_row("a1"), _row("a2", name="Zarema Magomedva"), *OTHERS], schema, secret)
-    b = _encode_rows(tmp_path, "b", [_row("b1"), _row("b2", name="Zarema Magomedova", date="2013"),
+    _encode_rows(tmp_path, "a", [_row("a1"), _row("a2", name="Zarema Magomedva"), *OTHERS], schema, secret)
+    _encode_rows(tmp_path, "b", [_row("b1"), _row("b2", name="Zarema Magomedova", date="2013"),
                                      *[dict(r, id="b" + r["id"]) for r in OTHERS]], schema, secret)
     result = CliRunner().invoke(main, ["link", str(tmp_path / "a.parquet"), str(tmp_path / "b.parquet"),
                                        "-o", str(tmp_path / "m.csv")])
     assert result.exit_code == 0
     assert (pd.read_csv(tmp_path / "m.csv")["score"] >= 0.999999).all()
     assert "0.999999" in result.stderr or "1.0000" in result.stderr
+
+
+def test_candidates_file_holds_every_scored_pair_and_the_matches(three, tmp_path):
+    folder, (a, b, _) = three
+    matches, candidates = tmp_path / "m.csv", tmp_path / "c.csv"
+    _link([a, b, "-o", matches, "--candidates", candidates])
+    m = pd.read_csv(matches, dtype={"id_a": str, "id_b": str})
+    c = pd.read_csv(candidates, dtype={"id_a": str, "id_b": str})
+    assert list(c.columns) == ["id_a", "id_b", "score"]
+    assert len(c) >= len(m)
+    assert set(zip(m["id_a"], m["id_b"])) <= set(zip(c["id_a"], c["id_b"]))
+    assert c["score"].between(0, 1).all()

@@ -11,7 +11,6 @@ import sys
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from pprl import names
 from pprl.names import NAME_OPTION_DEFAULTS, data_digest, dice, name_tokens, patronymic_father
 
 SAME = 0.8
