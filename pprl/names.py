@@ -12,6 +12,12 @@ when the same person is written by another agency:
   given name; a gendered surname ending (-ов/-ова, -ев/-ева, -ин/-ина, -ский/-ская ...) is folded to the
   stem (Magomedova, Magomedov -> Magomed); ibn/bin/bint and the article al-/el- are dropped; abu + name
   and abd + (al-)name become one part (Abd al-Rahman = Abdurakhman = Abdulrahman = عبد الرحمن).
+* Arabic script: Russian surname and patronymic endings as Arabic writes them (-وفا, -ييف, -وفنا ...)
+  are folded too; a leading alef-lam is read with and without the article (al-Jazrawi, Ilyas); ta
+  marbuta reads -a and -at (Aishat); n-grams with a written long vowel are kept. Skeleton classes
+  follow what Arabic writes: p~b, v~w~f, g~h; n-grams fold o~u and e~i.
+* Compounds (``structure`` and ``variants``): a given name written as one word is read as the two
+  names other agencies write apart: Muhammad-/Nur- + name, name + -ali, -uddin, -ulla.
 * With ``variants``: a part found in ``data/name_variants.csv`` (Magomed ~ Muhammad ~ محمد) is replaced
   by its group's key, so every spelling of it yields the same tokens.
 
@@ -37,7 +43,7 @@ import jellyfish
 from pprl import translit
 from pprl.normalise import NORMALISE_VERSION, normalise_text
 
-TOKENS_VERSION = "2"
+TOKENS_VERSION = "3"
 _VARIANTS_FILE = "data/name_variants.csv"
 
 NAME_OPTION_DEFAULTS: dict = {
@@ -79,6 +85,14 @@ _GENDERED_LAT = (("skaya", "ski"), ("skaia", "ski"), ("skaja", "ski"), ("skiy", 
                  ("jewa", ""), ("ova", ""), ("owa", ""), ("eva", ""), ("ewa", ""), ("yev", ""), ("jev", ""),
                  ("jew", ""), ("off", ""), ("ov", ""), ("ow", ""), ("ev", ""), ("ew", ""), ("ina", "in"),
                  ("yna", "yn"))
+# Russian surnames and patronymics as Arabic script writes them (-ova, -ov, -(i)eva, -(i)ev, -ina, -skaya,
+# -ovich, -ovna ...): (suffix, replacement, shortest stem). Arabic given names do not end so (feminine
+# names end in ta marbuta), but -if and -uf do (Sharif, Latif, Rauf, Maruf): those need a longer stem.
+_PATRONYMIC_ARAB = (("وفيتش", ""), ("يفيتش", ""), ("وفيچ", ""), ("يفيچ", ""), ("وفتش", ""), ("يفتش", ""),
+                    ("وفنا", ""), ("يفنا", ""), ("وفيتشا", ""))
+_GENDERED_ARAB = (("سكايا", "سكي", 2), ("تسكايا", "تسكي", 2), ("وفا", "", 2), ("يفا", "", 2), ("وفه", "", 2),
+                  ("يفه", "", 2), ("ينا", "ين", 3), ("وف", "", 3), ("ييف", "ي", 2), ("ايف", "ا", 2),
+                  ("يف", "", 4))
 _VOWELS_CYR = set("аеёиоуыэюяіїєәөүұ")
 _VOWELS = set("aeiou")
 
@@ -101,7 +115,9 @@ _CANON_RULES = [(re.compile(a), b) for a, b in (
 )]
 _ABD_ARTICLE = re.compile(r"^(?:[aeiou]?l|[aeiou])")
 _SKELETON_RULES = [(re.compile(a), b) for a, b in (
-    (r"sh|ch|ts", "s"), (r"p", "f"), (r"[aeiou]", ""), (r"(.)\1+", r"\1"), (r"(?<=.)h$", ""),
+    # Arabic script writes p as b, v as f (or w), ch/ts as tsh/ts; Russian writes Arabic h as g
+    (r"sh|ch|ts", "s"), (r"p", "b"), (r"[vw]", "f"), (r"g", "h"), (r"[aeiou]", ""), (r"(.)\1+", r"\1"),
+    (r"(?<=.)h$", ""),
 )]
 
 
@@ -242,18 +258,28 @@ def _part_of(word: str, tables: tuple[str, ...], variants: bool, structure: bool
         if "arabic" not in tables:
             return _Part(None, set(), set())
         normal = translit.arabic_normalise(word)
-        rom = translit.romanisations(normal, ["arabic"])
-        skel = {skeleton(canon(r.replace(" ", "").replace("-", ""), structure)) for r in rom}
+        # a leading al- is the article (al-Jazrawi) or the name's own letters (Ilyas, Alina, Alikhan
+        # written with alef-lam): both readings
+        normals = [normal]
+        if structure and normal.startswith("ال") and len(normal) > 3:
+            normals.append(normal[2:])
+        rom: list[str] = []
+        for text in normals:
+            rom += translit.romanisations(text, ["arabic"])
+            if text.endswith("ة") and len(text) > 2:
+                # ta marbuta: -a, or -at as Caucasian and Turkic spellings keep it (Aishat, Shamsiyat)
+                rom += translit.romanisations(text[:-1] + "ت", ["arabic"])
+        rom = [r.replace(" ", "").replace("-", "") for r in dict.fromkeys(rom)]
+        skel = {skeleton(canon(r, structure)) for r in rom}
         skel.discard("")
         group = None
         if variants:
             _, by_arabic, by_skeleton = _variant_index()
-            group = by_arabic.get(normal) or next(
+            group = next((by_arabic[t] for t in normals if by_arabic.get(t)), None) or next(
                 (by_skeleton[s] for s in sorted(skel) if by_skeleton.get(s)), None)
         if group:
             return _Part.known(group)
-        return _Part(None, set(), skel, {canon(r.replace(" ", "").replace("-", ""), structure)
-                                         for r in rom})
+        return _Part(None, set(), skel, {canon(r, structure) for r in rom})
     if script == "Cyrl":
         cyr = [t for t in tables if t != "arabic"]
         latin = translit.romanisations(word, cyr) if cyr else []
@@ -270,6 +296,15 @@ def _part_of(word: str, tables: tuple[str, ...], variants: bool, structure: bool
     return _Part(None, set(forms), {skeleton(f) for f in forms if skeleton(f)})
 
 
+_GRAM_VOWELS = str.maketrans("oe", "ui")
+
+
+def _gram_form(form: str) -> str:
+    """The form n-grams are taken of: o/u and e/i as one vowel each (Arabic script writes both as one
+    letter, and clerks confuse them)."""
+    return form.translate(_GRAM_VOWELS)
+
+
 def _ngrams(text: str, n: int) -> set[str]:
     if n == 1:
         return set(text)
@@ -283,7 +318,11 @@ def _part_tokens(part: _Part, opts: Mapping) -> set[str]:
         tokens.add(f"v:{part.group}")
     for form in part.forms:
         tokens.add(f"w:{form}")
-        tokens.update(f"n:{g}" for g in _ngrams(form, opts["ngram"]))
+        tokens.update(f"n:{g}" for g in _ngrams(_gram_form(form), opts["ngram"]))
+    if not part.forms and part.sounds:
+        # Arabic script: n-grams with a written (long) vowel are the ones a Latin spelling shares
+        for form in part.sounds:
+            tokens.update(f"n:{g}" for g in _ngrams(_gram_form(form), opts["ngram"]) if _VOWELS.intersection(g))
     if opts["phonetic"]:
         for form in part.sounds:
             code = jellyfish.metaphone(form)
@@ -340,6 +379,11 @@ def _turkic_suffix(word: str) -> str | None:
 
 
 def _patronymic_stem(word: str) -> str | None:
+    if translit.script_of(word) == "Arab":
+        for suffix, replacement in _PATRONYMIC_ARAB:
+            if word.endswith(suffix) and len(word) - len(suffix) >= 2 and not word.startswith("عبد"):
+                return word[: -len(suffix)] + replacement
+        return None
     if translit.script_of(word) == "Cyrl":
         for suffix, kind in _PATRONYMIC_CYR:
             if word.endswith(suffix) and len(word) - len(suffix) >= 2:
@@ -370,6 +414,13 @@ def _patronymic_stem(word: str) -> str | None:
 
 
 def _gender_stem(word: str) -> str | None:
+    if translit.script_of(word) == "Arab":
+        if word.startswith("عبد"):  # abd + name: an Arabic name, never a Russian surname
+            return None
+        for suffix, replacement, shortest in _GENDERED_ARAB:
+            if word.endswith(suffix) and len(word) - len(suffix) >= shortest:
+                return word[: -len(suffix)] + replacement
+        return None
     rules = _GENDERED_CYR if translit.script_of(word) == "Cyrl" else (
         _GENDERED_LAT if translit.script_of(word) == "Latn" else ())
     for suffix, replacement in rules:
@@ -422,9 +473,7 @@ def _structured_words_with_roles(value: str) -> tuple[list[str], str | None, set
                 words.append(joined)
                 i = j + 1
                 continue
-        if translit.script_of(word) == "Arab":
-            word = _strip_arabic_article(word)
-        words.append(word)
+        words.append(word)  # an Arabic al- stays: _part_of reads the word with and without it
         i += 1
     return words, father, ancestors
 
@@ -520,7 +569,59 @@ def _looks_given(word: str, opts: Mapping) -> bool:
 def _word_tokens(word: str, key: tuple) -> frozenset[str]:
     opts = dict(zip(("tables", "variants", "ngram", "phonetic", "structure"), key))
     reduced, _ = _reduce_word(word, opts)
-    return frozenset(_part_tokens(_Part.of(reduced, opts), opts))
+    part = _Part.of(reduced, opts)
+    # surnames and patronymics (reduced by the structure rules) are one word in every script
+    if opts["structure"] and opts["variants"] and reduced == word:
+        pieces = _compound_pieces(part)
+        if pieces:
+            tokens: set[str] = set()
+            for piece in pieces:
+                tokens |= _part_tokens(_Part.of(piece, opts), opts)
+            return frozenset(tokens)
+    return frozenset(_part_tokens(part, opts))
+
+
+# Arabic compound names that one agency writes as one word and another as two (Muhammad Ali /
+# Мухаммадали, Nur Muhammad / Нурмагомед, Salah al-Din / Салахуддин, Asad Allah / Asadulla): the
+# word is read as its two names. Only these patterns: -bek, -khan compounds are written as one word
+# in every script.
+_DIN = re.compile(r"(?P<a>[a-z]{3,}?)[uie]din")  # -uddin, -iddin, -eddin (not Muradin, Borodin)
+_ALLAH = re.compile(r"(?P<a>[a-z]{3,}?)ula")  # -ulla(h) (not Jamila, Tamila)
+_COMPOUND_HEADS = ("muhammad", "nur")  # variant groups that begin compound names
+
+
+def _compound_pieces(part: _Part) -> tuple[str, ...] | None:
+    """The two names of a compound name part (canonical Latin), or None."""
+    forms = sorted(part.forms) if part.group is None else [canon(part.group)]
+    for form in forms:
+        pieces = _split_compound(form)
+        if pieces:
+            return pieces
+    return None
+
+
+@lru_cache(maxsize=1 << 14)
+def _split_compound(form: str) -> tuple[str, str] | None:
+    if form.startswith("abd") or len(form) < 6:
+        return None
+    by_canon = _variant_index()[0]
+    m = _DIN.fullmatch(form)
+    if m:
+        return m["a"], "din"
+    m = _ALLAH.fullmatch(form)
+    if m:
+        return m["a"], "allah"
+    if form.endswith("ali"):
+        head = form[:-3]
+        for cand in (head, head + "a"):
+            if by_canon.get(cand):
+                return cand, "ali"
+    for i in range(3, len(form) - 2):
+        head, rest = form[:i], form[i:]
+        group = by_canon.get(head)
+        if group in _COMPOUND_HEADS and len(rest) >= 4 and (group == "muhammad" or by_canon.get(rest)):
+            return head, rest
+    return None
 
 
 def dice(a: frozenset[str] | set[str], b: frozenset[str] | set[str]) -> float:
