@@ -103,9 +103,12 @@ def from_datetime(value: dt.date) -> PartialDate:
 
 
 def year_tokens(date: PartialDate, window: int) -> set[str]:
-    """The year and the windows of adjacent years containing it: years ``window`` apart share tokens."""
+    """The year and the windows of adjacent years containing it: years ``window`` apart share tokens.
+    An estimated year ("~2013", an age) also takes the windows one year further out on each side, so
+    it still agrees partially with a true year that the estimate missed by ``window + 1``."""
     tokens = {f"y{date.year}"}
-    for start in range(date.year - window, date.year + 1):
+    reach = window + 1 if date.approximate and window else window
+    for start in range(date.year - reach, date.year + reach - window + 1):
         if window:
             tokens.add(f"w{start}-{start + window}")
     return tokens

@@ -15,7 +15,7 @@ from pprl import dates, names
 from pprl.normalise import normalise_text
 from pprl.schema import FieldSpec
 
-TOKENS_VERSION = "1"
+TOKENS_VERSION = "2"
 
 
 class Status(Enum):

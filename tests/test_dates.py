@@ -104,9 +104,19 @@ def test_year_only_agrees_with_the_full_date_on_the_year():
     year_only = parse_date("2013", DMY)
     approx = parse_date("~2013", DMY)
     for window in (0, 1, 2):
-        assert year_tokens(full, window) == year_tokens(year_only, window) == year_tokens(approx, window)
+        assert year_tokens(full, window) == year_tokens(year_only, window)
+        # an estimate agrees on every token of the year it names, and reaches one year further
+        assert year_tokens(full, window) <= year_tokens(approx, window)
+    assert _dice(year_tokens(full, 1), year_tokens(approx, 1)) >= 0.7
     assert month_day_tokens(year_only) == set()  # month/day missing: neutral, not a disagreement
     assert month_day_tokens(full)
+
+
+def test_an_estimated_year_still_meets_a_true_year_two_years_off():
+    y2015 = PartialDate(2015)
+    assert not year_tokens(PartialDate(2013), 1) & year_tokens(y2015, 1)
+    assert year_tokens(PartialDate(2013, approximate=True), 1) & year_tokens(y2015, 1)
+    assert not year_tokens(PartialDate(2013, approximate=True), 1) & year_tokens(PartialDate(2016), 1)
 
 
 def test_year_window_gives_partial_agreement_to_adjacent_years():

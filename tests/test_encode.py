@@ -103,7 +103,7 @@ def test_the_same_person_agrees_across_scripts_and_layouts(tmp_path, mp_schema, 
         assert name[row, partner] > 0.6
     assert name[3].max() < 0.5  # nobody matches R-004
     year = dice[:, _col(ru, "birth_date.year")].reshape(4, 4)
-    assert year[0, 0] == 1.0  # 17.05.2013 vs ~2013
+    assert year[0, 0] >= 0.7 and year[0, 0] == year[0].max()  # 17.05.2013 vs ~2013: an estimate, reaching wider
     assert year[2, 1] == 1.0  # 2012 vs 2012
     md = dice[:, _col(ru, "birth_date.month_day")].reshape(4, 4)
     assert md[1, 2] == 1.0  # 03.04.2011 (dmy) vs 2011-04-03
