@@ -166,7 +166,7 @@ def link_pair(a: Prepared, b: Prepared, index_a: int, index_b: int, options: Lin
         random = _random_dice(a, b, (ia, ib), np.random.default_rng(options.seed))
         model = scoring.fit(dice, ia, random, a.size, b.size, rules.family)
     evidence = scoring.match_evidence(dice, model, _missing_penalty(model.table, rules.disagrees))
-    score = scoring.posterior(evidence, ia, model.share, model.size_b)
+    score = scoring.two_sided_posterior(evidence, ia, ib, model.share, a.size, b.size)
     keep = score >= MIN_SCORE
     ia, ib, score, dice = ia[keep], ib[keep], score[keep], dice[keep]
     if options.threshold is None:

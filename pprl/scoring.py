@@ -14,7 +14,8 @@ that ``j`` is that partner is
     gamma_ij = (share / n_b) LR_ij / ((1 - share) + (share / n_b) sum_k LR_ik)
 
 with ``LR`` the likelihood ratio of the pair. Candidates of one record compete: two siblings who
-both resemble a child share the probability instead of both looking certain.
+both resemble a child share the probability instead of both looking certain. The same holds from
+the second dataset's side; a pair's score is the smaller of its two one-sided posteriors.
 
 Relatives are the hard non-matches: siblings share surname, patronymic and parents. Where the schema
 marks columns that relatives share (``family``), a non-matching pair is a pair of relatives with
@@ -145,6 +146,23 @@ def posterior(evidence: np.ndarray, rows: np.ndarray, share: float, size_b: int)
     row_sum = np.add.reduceat(np.exp(log_pair - peak_each), starts)
     log_denominator = np.logaddexp(np.log1p(-share), peak + np.log(row_sum))
     return np.exp(log_pair - np.repeat(log_denominator, counts))
+
+
+def two_sided_posterior(evidence: np.ndarray, rows: np.ndarray, cols: np.ndarray, share: float, size_a: int,
+                        size_b: int) -> np.ndarray:
+    """A record of either dataset has at most one partner: the posterior of a pair among the
+    candidates of its record in the first dataset (``rows``, sorted) and among those of its record
+    in the second (``cols``); a pair is a match only if both records are each other's partner, so
+    its probability is at most the smaller of the two, which is the score. When two records of the
+    first dataset both resemble one record of the second, the weaker claim loses."""
+    if len(evidence) == 0:
+        return np.zeros(0)
+    by_a = posterior(evidence, rows, share, size_b)
+    order = np.lexsort((rows, cols))
+    share_b = min(share * size_a / max(size_b, 1), 1 - 1e-6)
+    by_b = np.empty_like(by_a)
+    by_b[order] = posterior(evidence[order], cols[order], share_b, size_a)
+    return np.minimum(by_a, by_b)
 
 
 def fit(candidate_dice: np.ndarray, rows: np.ndarray, random_dice: np.ndarray, size_a: int, size_b: int,

@@ -87,3 +87,14 @@ def test_threshold_maximises_expected_f1_and_explains_itself():
     assert 0.1 < threshold.value < 0.97
     assert "expected F1" in threshold.rationale
     assert scoring.choose_threshold(np.array([]), 0.0).value == 0.5
+
+
+def test_two_claims_on_one_record_the_weaker_loses():
+    # records 0 and 1 of the first dataset both resemble record 7 of the second; 0 resembles it more
+    evidence = np.array([15.0, 9.0, 12.0])
+    rows, cols = np.array([0, 1, 1]), np.array([7, 7, 8])
+    one_sided = scoring.posterior(evidence, rows, 0.9, size_b=100)
+    two_sided = scoring.two_sided_posterior(evidence, rows, cols, 0.9, size_a=100, size_b=100)
+    assert np.all(two_sided <= one_sided + 1e-12)
+    assert two_sided[0] > 0.9 and two_sided[1] < 0.1  # 7 belongs to 0, not to 1
+    assert two_sided[2] == pytest.approx(one_sided[2], rel=0.05)  # 1 keeps its own partner 8
