@@ -255,7 +255,8 @@ def test_ties_are_resolved_by_id_whatever_the_row_order(tmp_path, mp_schema):
     results = []
     for order in (twins, twins[::-1]):
         a = _encode_rows(tmp_path, "a", [*order, *OTHERS], mp_schema, secret)
-        linkage = linking.link([a, b], linking.LinkOptions(threshold=0.5))
+        # identical twins share b1's probability (about 0.5 each): the tie is broken by ID
+        linkage = linking.link([a, b], linking.LinkOptions(threshold=0.3))
         pairs = [(x, y) for x, y, _ in _pairs(linkage)]
         results.append(sorted(pairs))
     assert results[0] == results[1]
@@ -332,7 +333,8 @@ def test_missing_values_are_neutral(tmp_path, mp_schema):
     frame = linking.matches_frame(fitted["missing"], explain=True)
     row = frame[(frame["id_a"] == "a0") & (frame["id_b"] == "b0")]
     assert len(row) == 1 and row["evidence_sex"].iloc[0] == 0
-    assert _score(fitted["missing"], "a0", "b0") >= _score(fitted["disagree"], "a0", "b0")
+    # separate fits; both scores are within 1e-10 of 1, so compare up to rounding
+    assert _score(fitted["missing"], "a0", "b0") >= _score(fitted["disagree"], "a0", "b0") - 1e-9
 
 
 def test_missing_disagree_option_penalises(tmp_path, mp_schema):
