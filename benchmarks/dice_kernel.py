@@ -57,6 +57,16 @@ def timed(fn, repeats):
     return statistics.median(times), out
 
 
+def to_bitarrays(matrix, bitarray) -> list:
+    """Rows of a uint64 filter matrix as anonlink's little-endian bitarrays."""
+    out = []
+    for row in matrix:
+        bits = bitarray(endian="little")
+        bits.frombytes(row.tobytes())
+        out.append(bits)
+    return out
+
+
 # ------------------------------------------------------------------------------------------
 # anonlink worker (runs inside the baseline venv; imports nothing from pprl)
 # ------------------------------------------------------------------------------------------
@@ -65,16 +75,7 @@ def anonlink_worker(npz, thresholds, repeats):
     from bitarray import bitarray
 
     data = np.load(npz)
-
-    def to_ba(m):
-        out = []
-        for row in m:
-            ba = bitarray(endian="little")
-            ba.frombytes(row.tobytes())
-            out.append(ba)
-        return out
-
-    fa, fb = to_ba(data["a"]), to_ba(data["b"])
+    fa, fb = to_bitarrays(data["a"], bitarray), to_bitarrays(data["b"], bitarray)
     res = {}
     for t in thresholds:
         med, out = timed(lambda: dice_coefficient_accelerated([fa, fb], t), repeats)
@@ -97,7 +98,7 @@ def run_anonlink(python, a_packed, b_packed, thresholds, repeats):
 
 def import_anonlink_inprocess(python):
     """Import anonlink from the baseline venv into this process when it is ABI-compatible (same
-    Python major.minor); our own packages (numpy) keep precedence.  Returns (dice_fn, to_ba) or None."""
+    Python major.minor); our own packages (numpy) keep precedence.  Returns (dice_fn, to_bitarrays) or None."""
     probe = subprocess.run(
         [str(python), "-c", "import sys, sysconfig, anonlink; "
          "print(sys.version_info[0], sys.version_info[1]); print(sysconfig.get_paths()['platlib'])"],
@@ -115,15 +116,7 @@ def import_anonlink_inprocess(python):
         sys.path.remove(platlib)
         return None
 
-    def to_ba(m):
-        out = []
-        for row in m:
-            ba = bitarray(endian="little")
-            ba.frombytes(row.tobytes())
-            out.append(ba)
-        return out
-
-    return dice_coefficient_accelerated, to_ba
+    return dice_coefficient_accelerated, lambda matrix: to_bitarrays(matrix, bitarray)
 
 
 # ------------------------------------------------------------------------------------------
