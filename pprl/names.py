@@ -203,12 +203,6 @@ def _variant_index() -> tuple[dict, dict, dict]:
                  for index in (by_canon, by_arabic, by_skeleton))
 
 
-def variant_group(word: str) -> str | None:
-    """The variant group key of one name part (any script), if the table knows it."""
-    part = _Part.of(normalise_text(word).replace(" ", ""), _options({}))
-    return part.group
-
-
 # ----------------------------------------------------------------------------------------------------
 def _options(options: Mapping) -> dict:
     key = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in options.items()
