@@ -28,26 +28,26 @@ BLOCK_ROWS = 50_000
 
 class Engine(Protocol):
     def score(self, bits_a, pc_a, bits_b, pc_b, offsets, table, prior, floor, top_k,
-              cand_ptr=None, cand_idx=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
+              cand_ptr=None, cand_idx=None, delta=np.inf) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
 
 
 class LocalEngine:
     """Scores in this process (the numba kernels use all cores)."""
 
-    def score(self, bits_a, pc_a, bits_b, pc_b, offsets, table, prior, floor, top_k, cand_ptr=None, cand_idx=None):
-        if cand_ptr is None:
-            return similarity.score_all(bits_a, pc_a, bits_b, pc_b, offsets, table, prior, floor, top_k)
-        return similarity.score_candidates(bits_a, pc_a, bits_b, pc_b, offsets, table, prior, floor, top_k,
-                                           cand_ptr, cand_idx)
+    def score(self, bits_a, pc_a, bits_b, pc_b, offsets, table, prior, floor, top_k, cand_ptr=None, cand_idx=None,
+              delta=np.inf):
+        return _score_block(0, bits_a.shape[0], bits_a, pc_a, bits_b, pc_b, offsets, table, prior, floor, top_k,
+                            cand_ptr, cand_idx, delta)
 
 
-def _score_block(start, stop, bits_a, pc_a, bits_b, pc_b, offsets, table, prior, floor, top_k, cand_ptr, cand_idx):
-    """One dask task: A rows ``start:stop`` against B; A row indices returned relative to A."""
+def _score_block(start, stop, bits_a, pc_a, bits_b, pc_b, offsets, table, prior, floor, top_k, cand_ptr, cand_idx,
+                 delta):
+    """A rows ``start:stop`` against B (one dask task); A row indices returned relative to A."""
     if cand_ptr is None:
-        ia, ib, s = similarity.score_all(bits_a, pc_a, bits_b, pc_b, offsets, table, prior, floor, top_k)
+        ia, ib, s = similarity.score_all(bits_a, pc_a, bits_b, pc_b, offsets, table, prior, floor, top_k, delta)
     else:
         ia, ib, s = similarity.score_candidates(bits_a, pc_a, bits_b, pc_b, offsets, table, prior, floor, top_k,
-                                                cand_ptr, cand_idx)
+                                                cand_ptr, cand_idx, delta)
     return ia + start, ib, s
 
 
@@ -81,7 +81,8 @@ class DaskEngine:
         self._scattered[id(array)] = (array, future)
         return future
 
-    def score(self, bits_a, pc_a, bits_b, pc_b, offsets, table, prior, floor, top_k, cand_ptr=None, cand_idx=None):
+    def score(self, bits_a, pc_a, bits_b, pc_b, offsets, table, prior, floor, top_k, cand_ptr=None, cand_idx=None,
+              delta=np.inf):
         n_a = bits_a.shape[0]
         remote_b, remote_pc_b = self._remote(bits_b), self._remote(pc_b)
         futures = []
@@ -96,7 +97,7 @@ class DaskEngine:
             futures.append(self.client.submit(
                 _score_block, start, stop, np.ascontiguousarray(bits_a[start:stop]),
                 np.ascontiguousarray(pc_a[start:stop]), remote_b, remote_pc_b, offsets, table, float(prior),
-                float(floor), int(top_k), ptr, idx, pure=False))
+                float(floor), int(top_k), ptr, idx, float(delta), pure=False))
         parts = self.client.gather(futures)
         if not parts:
             return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64)

@@ -26,12 +26,19 @@ EXHAUSTIVE_PAIRS = 400_000_000
 KEEP_CANDIDATES = 10
 #: Candidates need prior evidence above -STRANGER_EVIDENCE x (sum of the schema's weights).
 STRANGER_EVIDENCE = 0.25
+#: ... and prior evidence within RIVAL_EVIDENCE x (sum of the schema's weights) of their record's best
+#: candidate (a candidate further behind cannot take the record's match probability; pruning on this
+#: bar is what keeps the all-pairs scan fast).
+RIVAL_EVIDENCE = 0.5
 #: Pairs below this match probability are never kept.
 MIN_SCORE = 1e-3
 #: Random pairs sampled to measure the non-match (u) distributions; with fewer non-candidate pairs
 #: than MIN_RANDOM_PAIRS the data is too small to fit weights and the schema's prior weights are used.
 RANDOM_PAIRS = 200_000
 MIN_RANDOM_PAIRS = 1_000
+#: The weights are fitted on the candidates of at most this many records of the first dataset, drawn
+#: at random: the distributions they estimate need thousands of pairs, not millions.
+FIT_RECORDS = 20_000
 
 
 @dataclass
@@ -59,7 +66,7 @@ class PairLink:
     ia: np.ndarray  # candidate pairs above MIN_SCORE, scored
     ib: np.ndarray
     score: np.ndarray
-    dice: np.ndarray  # (P, C) per-column Dice of the candidates (NaN = missing)
+    binned: np.ndarray  # (P, C) per-column Dice bins of the candidates (-1 = missing; scoring.bins)
     model: scoring.Model
     threshold: scoring.Threshold
     compared: int  # pairs whose similarity was computed
@@ -113,7 +120,7 @@ def _missing_penalty(table: np.ndarray, disagrees: np.ndarray) -> np.ndarray:
 
 
 def _candidates(a: Prepared, b: Prepared, table: np.ndarray, prior: float, floor: float, top_k: int,
-                options: LinkOptions) -> tuple[np.ndarray, np.ndarray, int, str]:
+                delta: float, options: LinkOptions) -> tuple[np.ndarray, np.ndarray, int, str]:
     from pprl import engine
 
     runner = engine.get(options.engine, options.scheduler)
@@ -121,7 +128,7 @@ def _candidates(a: Prepared, b: Prepared, table: np.ndarray, prior: float, floor
     pairs = a.size * b.size
     if pairs <= options.exhaustive_pairs:
         ia, ib, _ = runner.score(a.data.bits, a.popcounts, b.data.bits, b.popcounts, offsets,
-                                 table, prior, floor, top_k)
+                                 table, prior, floor, top_k, delta=delta)
         return ia, ib, pairs, "exhaustive"
     from pprl import blocking
 
@@ -129,7 +136,7 @@ def _candidates(a: Prepared, b: Prepared, table: np.ndarray, prior: float, floor
     parts, compared = [], 0
     for start, stop, ptr, idx in blocking.iter_candidates(a.data, b.data, seed=options.seed):
         ia, ib, _ = runner.score(a.data.bits[start:stop], a.popcounts[start:stop], b.data.bits, b.popcounts,
-                                 offsets, table, prior, floor, top_k, ptr, idx)
+                                 offsets, table, prior, floor, top_k, ptr, idx, delta)
         parts.append((ia + start, ib))
         compared += int(ptr[-1])
         del ptr, idx
@@ -139,15 +146,29 @@ def _candidates(a: Prepared, b: Prepared, table: np.ndarray, prior: float, floor
             blocking.METHOD)
 
 
-def _random_dice(a: Prepared, b: Prepared, candidates: tuple[np.ndarray, np.ndarray],
-                 rng: np.random.Generator) -> np.ndarray:
-    """Per-column Dice of random pairs that are not candidates: a sample of non-matches, for u.
-    (On small inputs a plain random sample would be full of true matches.)"""
+def _binned_dice(a: Prepared, b: Prepared, ia: np.ndarray, ib: np.ndarray) -> np.ndarray:
+    return scoring.bins(similarity.field_dice(a.data.bits, a.popcounts, b.data.bits, b.popcounts, a.data.offsets,
+                                              ia, ib))
+
+
+def _random_pairs(a: Prepared, b: Prepared, candidates: tuple[np.ndarray, np.ndarray],
+                  rng: np.random.Generator) -> np.ndarray:
+    """Binned per-column Dice of random pairs that are not candidates: a sample of non-matches, for
+    u. (On small inputs a plain random sample would be full of true matches.)"""
     taken = np.unique(candidates[0] * b.size + candidates[1])
     draw = rng.integers(0, a.size * b.size, min(2 * RANDOM_PAIRS, 4 * a.size * b.size))
     pairs = draw[~np.isin(draw, taken)][:RANDOM_PAIRS]
-    return similarity.field_dice(a.data.bits, a.popcounts, b.data.bits, b.popcounts, a.data.offsets,
-                                 pairs // b.size, pairs % b.size)
+    return _binned_dice(a, b, pairs // b.size, pairs % b.size)
+
+
+def _fit_sample(rows: np.ndarray, size_a: int, rng: np.random.Generator) -> tuple[np.ndarray, int]:
+    """The candidates of FIT_RECORDS random records of the first dataset (all when it is smaller),
+    and the number of records drawn (with or without candidates)."""
+    if size_a <= FIT_RECORDS:
+        return np.ones(len(rows), bool), size_a
+    drawn = np.zeros(size_a, bool)
+    drawn[rng.choice(size_a, FIT_RECORDS, replace=False)] = True
+    return drawn[rows], FIT_RECORDS
 
 
 def link_pair(a: Prepared, b: Prepared, index_a: int, index_b: int, options: LinkOptions) -> PairLink:
@@ -160,20 +181,23 @@ def link_pair(a: Prepared, b: Prepared, index_a: int, index_b: int, options: Lin
                           expected)
     # strangers: prior evidence below -1/4 of the total weight (disagreeing on every field scores -1/2)
     floor = model.prior - STRANGER_EVIDENCE * rules.weights.sum()
-    ia, ib, compared, method = _candidates(a, b, model.table, model.prior, floor, options.keep_candidates, options)
-    dice = similarity.field_dice(a.data.bits, a.popcounts, b.data.bits, b.popcounts, a.data.offsets, ia, ib)
+    ia, ib, compared, method = _candidates(a, b, model.table, model.prior, floor, options.keep_candidates,
+                                           RIVAL_EVIDENCE * rules.weights.sum(), options)
+    binned = _binned_dice(a, b, ia, ib)
     if options.fit_weights and a.size * b.size - len(ia) >= MIN_RANDOM_PAIRS:
-        random = _random_dice(a, b, (ia, ib), np.random.default_rng(options.seed))
-        model = scoring.fit(dice, ia, random, a.size, b.size, rules.family)
-    evidence = scoring.match_evidence(dice, model, _missing_penalty(model.table, rules.disagrees))
+        rng = np.random.default_rng(options.seed)
+        random = _random_pairs(a, b, (ia, ib), rng)
+        sample, records = _fit_sample(ia, a.size, rng)
+        model = scoring.fit(binned[sample], ia[sample], random, records, b.size, rules.family)
+    evidence = scoring.match_evidence(binned, model, _missing_penalty(model.table, rules.disagrees))
     score = scoring.two_sided_posterior(evidence, ia, ib, model.share, a.size, b.size)
     keep = score >= MIN_SCORE
-    ia, ib, score, dice = ia[keep], ib[keep], score[keep], dice[keep]
+    ia, ib, score, binned = ia[keep], ib[keep], score[keep], binned[keep]
     if options.threshold is None:
         threshold = scoring.choose_threshold(score, float(score.sum()))
     else:
         threshold = scoring.Threshold(options.threshold, "given with --threshold", float("nan"), float("nan"))
-    return PairLink(index_a, index_b, ia, ib, score, dice, model, threshold, compared, method,
+    return PairLink(index_a, index_b, ia, ib, score, binned, model, threshold, compared, method,
                     time.perf_counter() - started)
 
 
@@ -230,7 +254,7 @@ def matches_frame(linkage: Linkage, a: int = 0, b: int = 1, mode: str = "one-to-
     if rank is not None:
         frame["rank"] = rank
     if explain:
-        evidence = scoring.contributions(result.dice[chosen], result.model.table)
+        evidence = scoring.contributions(result.binned[chosen], result.model.table)
         for column, values in zip(linkage.datasets[a].columns, evidence.T):
             frame[f"evidence_{column.name}"] = np.round(values, 3)
     return frame

@@ -61,9 +61,10 @@ class Model:
 
 
 def bins(dice: np.ndarray) -> np.ndarray:
-    """Dice values -> bin indices; NaN (missing) -> -1."""
+    """Dice values -> bin indices (int8); NaN (missing) -> -1. The model's functions below take
+    these indices, computed once per pair, rather than the similarities."""
     index = np.minimum((np.nan_to_num(dice, nan=-1.0) * NBINS).astype(np.int64), NBINS - 1)
-    return np.where(np.isnan(dice), -1, index)
+    return np.where(np.isnan(dice), -1, index).astype(np.int8)
 
 
 def prior_table(weights: np.ndarray) -> np.ndarray:
@@ -73,28 +74,27 @@ def prior_table(weights: np.ndarray) -> np.ndarray:
     return np.outer(weights, ramp)
 
 
-def contributions(dice: np.ndarray, table: np.ndarray, missing: np.ndarray | None = None) -> np.ndarray:
-    """(P, C) evidence of each column for each pair: what --explain shows.
+def contributions(binned: np.ndarray, table: np.ndarray, missing: np.ndarray | None = None) -> np.ndarray:
+    """(P, C) evidence of each column for each pair (``binned`` from :func:`bins`): what --explain shows.
 
     A column missing on either side adds ``missing[c]`` (0, neutral, unless the schema says that
     missing counts as disagreement).
     """
-    index = bins(dice)
-    looked_up = table[np.arange(table.shape[0])[None, :], np.maximum(index, 0)]
-    absent = np.zeros(table.shape[0]) if missing is None else missing
-    return np.where(index >= 0, looked_up, absent[None, :])
+    columns = table.shape[0]
+    # one extra bin per column holds the value of a missing column
+    padded = np.concatenate([table, np.zeros((columns, 1)) if missing is None else np.asarray(missing)[:, None]],
+                            axis=1)
+    flat = np.where(binned >= 0, binned, NBINS).astype(np.intp) + np.arange(columns) * (NBINS + 1)
+    return padded.ravel()[flat]
 
 
-def histogram(dice: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+def histogram(binned: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
     """(C, NBINS) weighted counts of each column's Dice bins, missing values left out."""
-    index = bins(dice)
-    columns = dice.shape[1]
-    counts = np.zeros((columns, NBINS))
-    w = np.ones(len(dice)) if weights is None else weights
-    for c in range(columns):
-        present = index[:, c] >= 0
-        counts[c] = np.bincount(index[present, c], weights=w[present], minlength=NBINS)
-    return counts
+    columns = binned.shape[1]
+    flat = np.where(binned >= 0, binned, NBINS).astype(np.intp) + np.arange(columns) * (NBINS + 1)
+    w = None if weights is None else np.broadcast_to(np.asarray(weights, np.float64)[:, None], binned.shape).ravel()
+    counts = np.bincount(flat.ravel(), weights=w, minlength=columns * (NBINS + 1))
+    return counts.reshape(columns, NBINS + 1)[:, :NBINS].astype(np.float64)
 
 
 def _normalise(counts: np.ndarray) -> np.ndarray:
@@ -119,13 +119,13 @@ def _monotone_table(m_counts: np.ndarray, u_counts: np.ndarray, increasing: np.n
     return table
 
 
-def match_evidence(dice: np.ndarray, model: Model, missing: np.ndarray | None = None) -> np.ndarray:
+def match_evidence(binned: np.ndarray, model: Model, missing: np.ndarray | None = None) -> np.ndarray:
     """log P(x | match) / P(x | non-match) of each pair, where a non-match is a relative (sibling,
     parent: agrees on family fields) with probability ``related_share``, or else unrelated."""
-    evidence = contributions(dice, model.table, missing).sum(axis=1)
+    evidence = contributions(binned, model.table, missing).sum(axis=1)
     if model.related_table is None:
         return evidence
-    related = contributions(dice, model.related_table).sum(axis=1)
+    related = contributions(binned, model.related_table).sum(axis=1)
     return evidence - np.logaddexp(np.log(model.related_share) + related, np.log1p(-model.related_share))
 
 
@@ -165,13 +165,14 @@ def two_sided_posterior(evidence: np.ndarray, rows: np.ndarray, cols: np.ndarray
     return np.sqrt(by_a * by_b)
 
 
-def fit(candidate_dice: np.ndarray, rows: np.ndarray, random_dice: np.ndarray, size_a: int, size_b: int,
+def fit(candidates: np.ndarray, rows: np.ndarray, random: np.ndarray, size_a: int, size_b: int,
         family: np.ndarray | None = None, iterations: int = 200, tolerance: float = 1e-6) -> Model:
-    """Fit m, f, the match share and the share of relatives by EM on candidate pairs (``rows``
-    sorted: their records of the first dataset), with u from random pairs (see the module docstring).
-    Without ``family`` columns there is no relatives' class."""
-    u_counts = histogram(random_dice)
-    columns = candidate_dice.shape[1]
+    """Fit m, f, the match share and the share of relatives by EM on candidate pairs (their
+    :func:`bins`; ``rows`` sorted: their records among the ``size_a`` of the first dataset), with u
+    from random pairs (binned too; see the module docstring). Without ``family`` columns there is no
+    relatives' class."""
+    u_counts = histogram(random)
+    columns = candidates.shape[1]
     family = np.zeros(columns, bool) if family is None else np.asarray(family, bool)
     ramp = np.linspace(0.05, 1.0, NBINS) ** 4
     m_counts = np.tile(ramp / ramp.sum(), (columns, 1)) * max(size_a, 1)
@@ -180,15 +181,15 @@ def fit(candidate_dice: np.ndarray, rows: np.ndarray, random_dice: np.ndarray, s
     done = 0
     for done in range(1, iterations + 1):
         model = _model(m_counts, f_counts, u_counts, share, size_a, size_b, family, related_share, done)
-        gamma = posterior(match_evidence(candidate_dice, model), rows, share, size_b)
-        new_counts = histogram(candidate_dice, gamma)
+        gamma = posterior(match_evidence(candidates, model), rows, share, size_b)
+        new_counts = histogram(candidates, gamma)
         new_share = float(np.clip(gamma.sum() / max(size_a, 1), 1e-6, 1 - 1e-6))
         change = max(np.abs(_normalise(new_counts) - _normalise(m_counts)).max(), abs(new_share - share))
         if family.any():
             odds = np.log(related_share) - np.log1p(-related_share) + \
-                contributions(candidate_dice, model.related_table).sum(axis=1)
+                contributions(candidates, model.related_table).sum(axis=1)
             phi = (1 - gamma) * probability(odds)
-            new_f = histogram(candidate_dice, phi)
+            new_f = histogram(candidates, phi)
             new_related = float(np.clip(phi.sum() / max(size_a * size_b, 1), 1e-9, 0.5))
             change = max(change, abs(new_related - related_share) * size_b,
                          np.abs(_normalise(new_f) - _normalise(f_counts)).max())

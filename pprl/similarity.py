@@ -43,6 +43,8 @@ _BUFFER_BUDGET = 64 << 20
 _ENTRY_BYTES = 16  # float64 score + int64 index
 # Rows per scheduling chunk of the parallel loops (candidate lists make row costs uneven).
 _CHUNK_ROWS = 16
+# Seed of the bit order whose min-wise hash sorts B for the all-pairs scan (speed only).
+_SCAN_SEED = 20261126
 
 
 # --------------------------------------------------------------------------------------------
@@ -194,15 +196,40 @@ def _contrib(table, f, nbins, pa, pb, inter):
     return table[f, k]
 
 
+@njit(cache=True, inline="always")
+def _position(t, lo, start, nb, use_cand, cand_idx):
+    """The B row scanned at step ``t`` of a row's scan: its ``t``-th candidate, or (all pairs) row
+    ``start + t`` of the sorted B, wrapping around."""
+    if use_cand:
+        return cand_idx[lo + t]
+    p = start + t
+    if p >= nb:
+        p -= nb
+    return p
+
+
+@njit(cache=True, inline="always")
+def _keep(out_s, out_j, b0, c, cnt, top, bar, s, j, heap):
+    """Push a scored pair that reached the row's bar; returns (count, best score so far)."""
+    if s >= bar:
+        cnt = _push(out_s, out_j, b0, c, cnt, s, j, heap)
+        if s > top:
+            top = s
+    return cnt, top
+
+
 @njit(cache=True, parallel=True, fastmath=False)
-def _score_rows(bits_a, pc_a, bits_b, pc_b, offsets, table, prior, floor, order, rest,
-                use_cand, cand_ptr, cand_idx, heap, rows, base, cap, out_s, out_j, counts):
+def _score_rows(bits_a, pc_a, bits_b, pc_b, offsets, table, prior, floor, delta, order, rest,
+                use_cand, cand_ptr, cand_idx, perm_b, start, heap, rows, base, cap, out_s, out_j, counts):
     """Weighted scores of A row ``rows[r]`` against all B rows (or its candidates), four B rows
     at a time so every A word is loaded once per four pairs.
 
-    Fields are visited in ``order`` (strongest first); ``rest[q]`` bounds what fields
-    ``order[q:]`` can still add, so a group of pairs is dropped as soon as none of them can reach
-    the floor or, once the row's top-k heap is full, its weakest entry."""
+    Without candidates, B is sorted by a sketch of the filters (``perm_b`` maps back to B rows) and
+    row ``i``'s scan starts at ``start[i]``, where its likely partner sits: the row's best score is
+    then known early. Fields are visited in ``order`` (strongest first); ``rest[q]`` bounds what
+    fields ``order[q:]`` can still add, so a group of pairs is dropped as soon as none of them can
+    reach the row's bar: the floor, the best score so far less ``delta``, and, once the row's top-k
+    heap is full, its weakest entry."""
     nf = offsets.shape[0] - 1
     nbins = table.shape[1]
     nb = bits_b.shape[0]
@@ -212,32 +239,29 @@ def _score_rows(bits_a, pc_a, bits_b, pc_b, offsets, table, prior, floor, order,
         c = cap[r]
         if use_cand:
             lo = cand_ptr[i]
-            hi = cand_ptr[i + 1]
+            n = cand_ptr[i + 1] - lo
+            first = 0
         else:
             lo = 0
-            hi = nb
+            n = nb
+            first = start[i]
         cnt = 0
-        t = lo
-        while t + 4 <= hi:
-            if use_cand:
-                j0 = cand_idx[t]
-                j1 = cand_idx[t + 1]
-                j2 = cand_idx[t + 2]
-                j3 = cand_idx[t + 3]
-            else:
-                j0 = t
-                j1 = t + 1
-                j2 = t + 2
-                j3 = t + 3
+        top = -np.inf
+        t = 0
+        while t + 4 <= n:
+            j0 = _position(t, lo, first, nb, use_cand, cand_idx)
+            j1 = _position(t + 1, lo, first, nb, use_cand, cand_idx)
+            j2 = _position(t + 2, lo, first, nb, use_cand, cand_idx)
+            j3 = _position(t + 3, lo, first, nb, use_cand, cand_idx)
+            bar = max(floor, top - delta)
+            if heap and cnt >= c and out_s[b0] > bar:
+                bar = out_s[b0]
             s0 = prior
             s1 = prior
             s2 = prior
             s3 = prior
             for q in range(nf):
                 f = order[q]
-                bar = floor
-                if heap and cnt >= c and out_s[b0] > bar:
-                    bar = out_s[b0]
                 if s0 + rest[q] < bar and s1 + rest[q] < bar and s2 + rest[q] < bar and s3 + rest[q] < bar:
                     break
                 pa = pc_a[i, f]
@@ -257,26 +281,19 @@ def _score_rows(bits_a, pc_a, bits_b, pc_b, offsets, table, prior, floor, order,
                 s1 += _contrib(table, f, nbins, pa, pc_b[j1, f], x1)
                 s2 += _contrib(table, f, nbins, pa, pc_b[j2, f], x2)
                 s3 += _contrib(table, f, nbins, pa, pc_b[j3, f], x3)
-            if s0 >= floor:
-                cnt = _push(out_s, out_j, b0, c, cnt, s0, j0, heap)
-            if s1 >= floor:
-                cnt = _push(out_s, out_j, b0, c, cnt, s1, j1, heap)
-            if s2 >= floor:
-                cnt = _push(out_s, out_j, b0, c, cnt, s2, j2, heap)
-            if s3 >= floor:
-                cnt = _push(out_s, out_j, b0, c, cnt, s3, j3, heap)
+            cnt, top = _keep(out_s, out_j, b0, c, cnt, top, bar, s0, j0 if use_cand else perm_b[j0], heap)
+            cnt, top = _keep(out_s, out_j, b0, c, cnt, top, bar, s1, j1 if use_cand else perm_b[j1], heap)
+            cnt, top = _keep(out_s, out_j, b0, c, cnt, top, bar, s2, j2 if use_cand else perm_b[j2], heap)
+            cnt, top = _keep(out_s, out_j, b0, c, cnt, top, bar, s3, j3 if use_cand else perm_b[j3], heap)
             t += 4
-        while t < hi:
-            if use_cand:
-                j = cand_idx[t]
-            else:
-                j = t
+        while t < n:
+            j = _position(t, lo, first, nb, use_cand, cand_idx)
+            bar = max(floor, top - delta)
+            if heap and cnt >= c and out_s[b0] > bar:
+                bar = out_s[b0]
             s = prior
             for q in range(nf):
                 f = order[q]
-                bar = floor
-                if heap and cnt >= c and out_s[b0] > bar:
-                    bar = out_s[b0]
                 if s + rest[q] < bar:
                     break
                 pa = pc_a[i, f]
@@ -284,10 +301,26 @@ def _score_rows(bits_a, pc_a, bits_b, pc_b, offsets, table, prior, floor, order,
                     continue
                 x = _field_inter(bits_a, i, bits_b, j, offsets[f], offsets[f + 1])
                 s += _contrib(table, f, nbins, pa, pc_b[j, f], x)
-            if s >= floor:
-                cnt = _push(out_s, out_j, b0, c, cnt, s, j, heap)
+            cnt, top = _keep(out_s, out_j, b0, c, cnt, top, bar, s, j if use_cand else perm_b[j], heap)
             t += 1
         counts[r] = cnt
+
+
+@njit(cache=True)
+def _minhash(bits, rank, out):
+    """``out[i]``: the smallest ``rank`` of a bit set in filter ``i`` (min-wise hashing: two filters
+    agree with probability equal to the Jaccard similarity of their set bits); empty: ``len(rank)``."""
+    for i in range(bits.shape[0]):
+        best = rank.shape[0]
+        for w in range(bits.shape[1]):
+            x = bits[i, w]
+            while x:
+                low = x & (~x + np.uint64(1))
+                r = rank[w * 64 + _popc(low - np.uint64(1))]
+                if r < best:
+                    best = r
+                x ^= low
+        out[i] = best
 
 
 @njit(cache=True)
@@ -586,8 +619,34 @@ def field_dice(bits_a, pc_a, bits_b, pc_b, offsets, ia, ib) -> np.ndarray:
     return out
 
 
-def score_all(bits_a, pc_a, bits_b, pc_b, offsets, table, prior, floor, top_k):
-    """Score every pair (i, j); keep ``logodds >= floor`` and at most ``top_k`` best per A row.
+def _within(result, delta: float):
+    """Drop the pairs of each A row that score more than ``delta`` below the row's best."""
+    ia, ib, score = result
+    if not np.isfinite(delta) or ia.size == 0:
+        return result
+    starts = np.flatnonzero(np.r_[True, ia[1:] != ia[:-1]])
+    best = np.repeat(score[starts], np.diff(np.r_[starts, ia.size]))  # rows are sorted by -score
+    keep = score >= best - delta
+    return ia[keep], ib[keep], score[keep]
+
+
+def _scan_order(bits_a, bits_b) -> tuple[np.ndarray, np.ndarray]:
+    """B sorted by the min-wise hash of the whole filter (``perm_b``), and where each A row's hash
+    falls in that order (``start``): a row's scan begins among the B rows most like it. Only speed
+    depends on this order, never the result."""
+    rank = np.random.default_rng(_SCAN_SEED).permutation(bits_a.shape[1] * 64).astype(np.int64)
+    key_a = np.empty(bits_a.shape[0], np.int64)
+    key_b = np.empty(bits_b.shape[0], np.int64)
+    _minhash(bits_a, rank, key_a)
+    _minhash(bits_b, rank, key_b)
+    perm_b = np.argsort(key_b, kind="stable").astype(np.int64)
+    start = np.searchsorted(key_b[perm_b], key_a).astype(np.int64)
+    return perm_b, np.where(start >= bits_b.shape[0], 0, start)
+
+
+def score_all(bits_a, pc_a, bits_b, pc_b, offsets, table, prior, floor, top_k, delta: float = np.inf):
+    """Score every pair (i, j); keep ``logodds >= floor`` and ``>= best(i) - delta``, where best(i)
+    is A row i's highest score, and at most ``top_k`` best per A row.
 
     Returns ``(ia int64, ib int64, logodds float64)`` sorted by (ia, -logodds, ib).
     ``top_k <= 0`` means unlimited.
@@ -595,19 +654,21 @@ def score_all(bits_a, pc_a, bits_b, pc_b, offsets, table, prior, floor, top_k):
     bits_a, pc_a, bits_b, pc_b, o = _common(bits_a, pc_a, bits_b, pc_b, offsets)
     t = _table(table, o.shape[0] - 1)
     order, rest = _visit_order(t)
-    prior = float(prior)
-    floor = float(floor)
+    prior, floor, delta = float(prior), float(floor), float(delta)
+    perm_b, start = _scan_order(bits_a, bits_b)
+    sorted_b = np.ascontiguousarray(bits_b[perm_b])
+    sorted_pc_b = np.ascontiguousarray(pc_b[perm_b])
     dummy = np.zeros(1, np.int64)
 
     def run(rows, base, cap, out_s, out_j, counts, heap):
-        _score_rows(bits_a, pc_a, bits_b, pc_b, o, t, prior, floor, order, rest, False, dummy, dummy,
-                    heap, rows, base, cap, out_s, out_j, counts)
+        _score_rows(bits_a, pc_a, sorted_b, sorted_pc_b, o, t, prior, floor, delta, order, rest, False, dummy,
+                    dummy, perm_b, start, heap, rows, base, cap, out_s, out_j, counts)
 
-    return _run_pairs(run, bits_a.shape[0], int(top_k), bits_b.shape[0])
+    return _within(_run_pairs(run, bits_a.shape[0], int(top_k), bits_b.shape[0]), delta)
 
 
 def score_candidates(bits_a, pc_a, bits_b, pc_b, offsets, table, prior, floor, top_k,
-                     cand_ptr, cand_idx):
+                     cand_ptr, cand_idx, delta: float = np.inf):
     """As :func:`score_all`, but A row i is compared only with B rows
     ``cand_idx[cand_ptr[i]:cand_ptr[i+1]]`` (duplicates are ignored)."""
     bits_a, pc_a, bits_b, pc_b, o = _common(bits_a, pc_a, bits_b, pc_b, offsets)
@@ -622,15 +683,15 @@ def score_candidates(bits_a, pc_a, bits_b, pc_b, offsets, table, prior, floor, t
         raise IndexError("candidate index out of range")
     if not _csr_is_clean(cp, ci, bits_b.shape[0]):
         cp, ci = _csr_clean(cp, ci)
-    prior = float(prior)
-    floor = float(floor)
+    prior, floor, delta = float(prior), float(floor), float(delta)
+    dummy = np.zeros(1, np.int64)
 
     def run(rows, base, cap, out_s, out_j, counts, heap):
-        _score_rows(bits_a, pc_a, bits_b, pc_b, o, t, prior, floor, order, rest, True, cp, ci,
-                    heap, rows, base, cap, out_s, out_j, counts)
+        _score_rows(bits_a, pc_a, bits_b, pc_b, o, t, prior, floor, delta, order, rest, True, cp, ci,
+                    dummy, dummy, heap, rows, base, cap, out_s, out_j, counts)
 
     max_row = int(np.diff(cp).max()) if cp.shape[0] > 1 else 0
-    return _run_pairs(run, bits_a.shape[0], int(top_k), max_row)
+    return _within(_run_pairs(run, bits_a.shape[0], int(top_k), max_row), delta)
 
 
 def dice_all(bits_a, bits_b, threshold, top_k: int = 0):

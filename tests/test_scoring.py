@@ -64,9 +64,10 @@ def _simulate(n=400, seed=0):
 
 def test_fit_recovers_the_match_share_and_siblings_are_not_matches():
     dice, rows, random = _simulate()
-    model = scoring.fit(dice, rows, random, size_a=400, size_b=400, family=np.array([False, True]))
+    model = scoring.fit(scoring.bins(dice), rows, scoring.bins(random), size_a=400, size_b=400,
+                        family=np.array([False, True]))
     assert model.share == pytest.approx(0.75, abs=0.05)
-    gamma = scoring.posterior(scoring.match_evidence(dice, model), rows, model.share, 400)
+    gamma = scoring.posterior(scoring.match_evidence(scoring.bins(dice), model), rows, model.share, 400)
     sibling = (dice[:, 0] < 0.35) & (dice[:, 1] > 0.8)
     match = (dice[:, 0] > 0.8) & (dice[:, 1] > 0.8)
     assert gamma[match].min() > 0.9
@@ -75,10 +76,19 @@ def test_fit_recovers_the_match_share_and_siblings_are_not_matches():
 
 def test_a_missing_column_adds_no_evidence():
     table = np.array([[-3.0] * 10 + [3.0] * 10, [-2.0] * 10 + [2.0] * 10])
-    agree = scoring.contributions(np.array([[1.0, np.nan]]), table)
-    assert agree.tolist() == [[3.0, 0.0]]
-    disagree = scoring.contributions(np.array([[1.0, np.nan]]), table, missing=np.array([0.0, -2.0]))
-    assert disagree.tolist() == [[3.0, -2.0]]
+    binned = scoring.bins(np.array([[1.0, np.nan], [0.1, 0.9]]))
+    agree = scoring.contributions(binned, table)
+    assert agree.tolist() == [[3.0, 0.0], [-3.0, 2.0]]
+    disagree = scoring.contributions(binned, table, missing=np.array([0.0, -2.0]))
+    assert disagree.tolist() == [[3.0, -2.0], [-3.0, 2.0]]
+
+
+def test_histogram_counts_bins_per_column_and_leaves_missing_out():
+    binned = scoring.bins(np.array([[1.0, np.nan], [0.0, 0.5], [1.0, 0.5]]))
+    counts = scoring.histogram(binned, np.array([1.0, 2.0, 0.5]))
+    assert counts.shape == (2, scoring.NBINS)
+    assert counts[0, scoring.NBINS - 1] == 1.5 and counts[0, 0] == 2.0
+    assert counts[1, 10] == 2.5 and counts[1].sum() == 2.5
 
 
 def test_threshold_maximises_expected_f1_and_explains_itself():

@@ -174,6 +174,32 @@ def test_score_all_matches_reference(seed, floor, top_k):
     assert_pairs_equal(got, want)
 
 
+def ref_within(s, keep, delta):
+    """keep, restricted to pairs within ``delta`` of their row's best kept score."""
+    best = np.where(keep, s, -np.inf).max(axis=1, keepdims=True)
+    return keep & (s >= best - delta)
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+@pytest.mark.parametrize("delta", [0.0, 1.0, 2.5, 6.0])
+@pytest.mark.parametrize("top_k", [0, 1, 3])
+def test_score_all_and_candidates_keep_pairs_near_the_row_best(seed, delta, top_k):
+    """delta prunes by the row's best score; the result does not depend on the scan order."""
+    a, b, offsets, table = make_case(seed)
+    pa, pb = sim.popcounts(a, offsets), sim.popcounts(b, offsets)
+    s = ref_scores(a, b, offsets, table, -1.0)
+    floor = -3.0
+    want = ref_select(s, ref_within(s, s >= floor, delta), top_k)
+    assert_pairs_equal(sim.score_all(a, pa, b, pb, offsets, table, -1.0, floor, top_k, delta), want)
+    rng = np.random.default_rng(seed)
+    ptr, idx = random_csr(rng, a.shape[0], b.shape[0], 20, dupes=False)
+    cand = np.zeros(s.shape, bool)
+    for i in range(a.shape[0]):
+        cand[i, idx[ptr[i]:ptr[i + 1]]] = True
+    got = sim.score_candidates(a, pa, b, pb, offsets, table, -1.0, floor, top_k, ptr, idx, delta)
+    assert_pairs_equal(got, ref_select(s, ref_within(s, cand & (s >= floor), delta), top_k))
+
+
 def test_score_all_real_valued_table_and_many_bins():
     rng = np.random.default_rng(7)
     a, offsets = random_filters(rng, 40, (2, 2, 1))
