@@ -147,8 +147,8 @@ def _candidates(a: Prepared, b: Prepared, table: np.ndarray, prior: float, floor
 
 
 def _binned_dice(a: Prepared, b: Prepared, ia: np.ndarray, ib: np.ndarray) -> np.ndarray:
-    return scoring.bins(similarity.field_dice(a.data.bits, a.popcounts, b.data.bits, b.popcounts, a.data.offsets,
-                                              ia, ib))
+    return similarity.field_bins(a.data.bits, a.popcounts, b.data.bits, b.popcounts, a.data.offsets, ia, ib,
+                                 scoring.NBINS)
 
 
 def _random_pairs(a: Prepared, b: Prepared, candidates: tuple[np.ndarray, np.ndarray],

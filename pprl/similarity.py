@@ -28,6 +28,7 @@ from numba.extending import intrinsic
 __all__ = [
     "popcounts",
     "field_dice",
+    "field_bins",
     "score_all",
     "score_candidates",
     "dice_all",
@@ -108,6 +109,22 @@ def _field_dice_kernel(bits_a, pc_a, bits_b, pc_b, offsets, ia, ib, out):
                 continue
             inter = _field_inter(bits_a, i, bits_b, j, offsets[f], offsets[f + 1])
             out[p, f] = 2.0 * inter / (pa + pb)
+
+
+@njit(cache=True, parallel=True, fastmath=False)
+def _field_bins_kernel(bits_a, pc_a, bits_b, pc_b, offsets, ia, ib, nbins, out):
+    nf = offsets.shape[0] - 1
+    for p in prange(ia.shape[0]):
+        i = ia[p]
+        j = ib[p]
+        for f in range(nf):
+            pa = pc_a[i, f]
+            pb = pc_b[j, f]
+            if pa == 0 or pb == 0:
+                out[p, f] = -1
+                continue
+            inter = _field_inter(bits_a, i, bits_b, j, offsets[f], offsets[f + 1])
+            out[p, f] = min(int(2.0 * inter / (pa + pb) * nbins), nbins - 1)
 
 
 # --------------------------------------------------------------------------------------------
@@ -602,11 +619,7 @@ def popcounts(bits, offsets) -> np.ndarray:
     return out
 
 
-def field_dice(bits_a, pc_a, bits_b, pc_b, offsets, ia, ib) -> np.ndarray:
-    """Per-field Dice coefficients of explicit pairs ``(ia[p], ib[p])``: ``(P, F) float32``.
-
-    NaN where the field is missing (popcount 0) on either side.
-    """
+def _pairs(bits_a, pc_a, bits_b, pc_b, offsets, ia, ib):
     bits_a, pc_a, bits_b, pc_b, o = _common(bits_a, pc_a, bits_b, pc_b, offsets)
     ia = np.ascontiguousarray(np.asarray(ia, dtype=np.int64))
     ib = np.ascontiguousarray(np.asarray(ib, dtype=np.int64))
@@ -614,8 +627,28 @@ def field_dice(bits_a, pc_a, bits_b, pc_b, offsets, ia, ib) -> np.ndarray:
         raise ValueError("ia and ib must be 1-D arrays of equal length")
     if ia.size and (ia.min() < 0 or ia.max() >= bits_a.shape[0] or ib.min() < 0 or ib.max() >= bits_b.shape[0]):
         raise IndexError("pair index out of range")
+    return bits_a, pc_a, bits_b, pc_b, o, ia, ib
+
+
+def field_dice(bits_a, pc_a, bits_b, pc_b, offsets, ia, ib) -> np.ndarray:
+    """Per-field Dice coefficients of explicit pairs ``(ia[p], ib[p])``: ``(P, F) float32``.
+
+    NaN where the field is missing (popcount 0) on either side.
+    """
+    bits_a, pc_a, bits_b, pc_b, o, ia, ib = _pairs(bits_a, pc_a, bits_b, pc_b, offsets, ia, ib)
     out = np.empty((ia.shape[0], o.shape[0] - 1), np.float32)
     _field_dice_kernel(bits_a, pc_a, bits_b, pc_b, o, ia, ib, out)
+    return out
+
+
+def field_bins(bits_a, pc_a, bits_b, pc_b, offsets, ia, ib, nbins: int) -> np.ndarray:
+    """Per-field Dice bins of explicit pairs: ``(P, F) int8``, -1 where the field is missing on either
+    side; binned exactly as the score kernels bin (see the module docstring)."""
+    if not 0 < nbins <= 127:
+        raise ValueError("nbins must be in 1..127")
+    bits_a, pc_a, bits_b, pc_b, o, ia, ib = _pairs(bits_a, pc_a, bits_b, pc_b, offsets, ia, ib)
+    out = np.empty((ia.shape[0], o.shape[0] - 1), np.int8)
+    _field_bins_kernel(bits_a, pc_a, bits_b, pc_b, o, ia, ib, int(nbins), out)
     return out
 
 
