@@ -16,7 +16,10 @@ from typing import Sequence
 
 import numpy as np
 
-_CACHE_LIMIT = 1 << 18
+# Entries remembered per column (then forgotten at once): tokens repeat across records (n-grams,
+# name parts) far more than whole values do, and a row costs far more memory than a token.
+_TOKEN_CACHE = 1 << 16
+_ROW_CACHE = 1 << 14
 
 
 class FilterHasher:
@@ -51,7 +54,7 @@ class FilterHasher:
             found = 0
             for position in self._digest_positions(token):
                 found |= 1 << position
-            if len(self._cache) >= _CACHE_LIMIT:
+            if len(self._cache) >= _TOKEN_CACHE:
                 self._cache.clear()
             self._cache[token] = found
         return found
@@ -61,7 +64,7 @@ class FilterHasher:
         found = self._rows.get(tokens)
         if found is None:
             found = reduce(or_, map(self._token_bits, tokens), 0).to_bytes(self.bits // 8, "little")
-            if len(self._rows) >= _CACHE_LIMIT:
+            if len(self._rows) >= _ROW_CACHE:
                 self._rows.clear()
             self._rows[tokens] = found
         return found

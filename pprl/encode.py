@@ -96,7 +96,7 @@ class _Encoder:
 
 
 _STATE: _Encoder | None = None
-_MEMO_LIMIT = 1 << 16
+_MEMO_LIMIT = 1 << 14
 
 
 def _make_encoder(document: Mapping, secret: bytes, age_reference_year: int | None = None) -> _Encoder:
