@@ -74,6 +74,11 @@ def prior_table(weights: np.ndarray) -> np.ndarray:
     return np.outer(weights, ramp)
 
 
+def _flat_bins(binned: np.ndarray) -> np.ndarray:
+    """Bin indices into a (C, NBINS + 1) table flattened, whose last bin per column stands for missing."""
+    return np.where(binned >= 0, binned, NBINS).astype(np.intp) + np.arange(binned.shape[1]) * (NBINS + 1)
+
+
 def contributions(binned: np.ndarray, table: np.ndarray, missing: np.ndarray | None = None) -> np.ndarray:
     """(P, C) evidence of each column for each pair (``binned`` from :func:`bins`): what --explain shows.
 
@@ -81,19 +86,16 @@ def contributions(binned: np.ndarray, table: np.ndarray, missing: np.ndarray | N
     missing counts as disagreement).
     """
     columns = table.shape[0]
-    # one extra bin per column holds the value of a missing column
     padded = np.concatenate([table, np.zeros((columns, 1)) if missing is None else np.asarray(missing)[:, None]],
                             axis=1)
-    flat = np.where(binned >= 0, binned, NBINS).astype(np.intp) + np.arange(columns) * (NBINS + 1)
-    return padded.ravel()[flat]
+    return padded.ravel()[_flat_bins(binned)]
 
 
 def histogram(binned: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
     """(C, NBINS) weighted counts of each column's Dice bins, missing values left out."""
     columns = binned.shape[1]
-    flat = np.where(binned >= 0, binned, NBINS).astype(np.intp) + np.arange(columns) * (NBINS + 1)
     w = None if weights is None else np.broadcast_to(np.asarray(weights, np.float64)[:, None], binned.shape).ravel()
-    counts = np.bincount(flat.ravel(), weights=w, minlength=columns * (NBINS + 1))
+    counts = np.bincount(_flat_bins(binned).ravel(), weights=w, minlength=columns * (NBINS + 1))
     return counts.reshape(columns, NBINS + 1)[:, :NBINS].astype(np.float64)
 
 
