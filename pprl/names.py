@@ -10,8 +10,8 @@ when the same person is written by another agency:
   only, vowel-agnostic: what Arabic script writes).
 * With ``structure``: a patronymic (-ович/-овна, -ovich, -uly/-qyzy, oğlu/kyzy) becomes its father's
   given name; a gendered surname ending (-ов/-ова, -ев/-ева, -ин/-ина, -ский/-ская ...) is folded to the
-  stem (Magomedova, Magomedov -> Magomed); ibn/bin/bint and the article al-/el- are dropped; abu + name
-  and abd + (al-)name become one part (Abd al-Rahman = Abdurakhman = Abdulrahman = عبد الرحمن).
+  stem (Magomedova, Magomedov -> Magomed); ibn/bin/bint and the article al-/el- are dropped; abu + name,
+  umm + name and abd + (al-)name become one part (Abd al-Rahman = Abdurakhman = Abdulrahman = عبد الرحمن).
 * Arabic script: Russian surname and patronymic endings as Arabic writes them (-وفا, -ييف, -وفنا ...)
   are folded too; a leading alef-lam is read with and without the article (al-Jazrawi, Ilyas); ta
   marbuta reads -a and -at (Aishat); n-grams with a written long vowel are kept. Skeleton classes
@@ -64,6 +64,7 @@ _SUN_ARTICLES = {"ad", "ar", "as", "an", "at", "az", "ash", "ad", "ath", "ud", "
                  "ush", "ed", "er", "es", "en", "et", "ez", "esh", "ад", "ар", "ас", "ан", "ат", "аз", "аш",
                  "уд", "ур", "ус", "ун", "ут", "уш"}
 _ABU = {"abu", "abou", "abo", "ebu", "ابو", "абу"}
+_UMM = {"umm", "um", "ummu", "om", "ام", "умм", "ум", "умму"}  # kunya "mother of": Umm Kulthum
 _ABD = {"abd", "abdul", "abdel", "abdal", "abdol", "abdu", "abdur", "abdi", "abdoul", "عبد", "абд",
         "абдул", "абдель", "абду", "абдур"}
 _SON = {"uly", "uli", "ulu", "ugli", "ogli", "oglu", "ogly", "oglou", "uulu", "ulu", "улы", "ұлы", "уулу",
@@ -539,7 +540,7 @@ def _structured_words_with_roles(value: str) -> tuple[list[str], str | None, set
                 ancestors.add(len(words) - 1)
             i += 1
             continue
-        if (word in _ABU or word in _ABD) and i + 1 < len(raw):
+        if (word in _ABU or word in _UMM or word in _ABD) and i + 1 < len(raw):
             j = i + 1
             while j < len(raw) and (raw[j][0] in _ARTICLES or (raw[j][1] and raw[j][0] in _SUN_ARTICLES)):
                 j += 1

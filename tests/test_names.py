@@ -290,3 +290,24 @@ def test_slips_do_not_merge_names():
 def test_a_slip_must_be_one_from_every_romanisation():
     # Ваха's German rendering "vacha" is one letter from French "Sacha" (Alexander); "vakha" is not
     assert "v:alexander" not in name_tokens("Ваха", {})
+
+
+def test_umm_and_the_name_are_one_part():
+    # the kunya Umm ("mother of") + name, like Abu + name: written as one word or two
+    for other in ("أم كلثوم", "Umm Kulthum", "UMM KULSUM", "Умукусум"):
+        assert d("Умм Кульсум", other) == 1.0
+
+
+@pytest.mark.parametrize("cyrillic, others", [
+    ("Усама", ["Osama", "Oussama", "أسامة"]),
+    ("Нусайба", ["Nusaybah", "نسيبة"]),
+    ("Ясмин", ["Yasmine", "Jasmin", "ياسمين"]),
+    ("Хабиб", ["Khabib", "حبيب"]),
+    ("Курбан", ["Qurban", "قربان"]),
+    ("Оиша", ["Aisha", "عائشة"]),           # Uzbek form of Aisha
+    ("Мохьмад", ["Muhammad", "محمد"]),      # Chechen form of Muhammad
+    ("Нодира", ["Nadira", "نادرة"]),
+])
+def test_regional_names_in_the_variant_table(cyrillic, others):
+    for other in others:
+        assert d(cyrillic, other) == 1.0
