@@ -248,11 +248,17 @@ def _arabic_reading(word: str) -> re.Pattern | None:
     table = _readings()
     low, high = table["between"]
     vowels = f"[{table['short_vowels']}]{{{low},{high}}}"
-    parts = [f"[{table['short_vowels']}]?"]
-    for i, ch in enumerate(word):
-        if i == 0 and ch in table["initial"]:
+    parts = [table["before_first"]]
+    word = _DOUBLE.sub(r"\1", word)
+    letters: list[str] = list(word)
+    if len(word) > 2 and word[:2] in table["initial_pairs"]:
+        letters = [word[:2], *word[2:]]
+    for i, ch in enumerate(letters):
+        if i == 0 and ch in table["initial_pairs"]:
+            options = table["initial_pairs"][ch]
+        elif i == 0 and ch in table["initial"]:
             options = table["initial"][ch]
-        elif i == len(word) - 1 and i > 0 and ch in table["final"]:
+        elif i == len(letters) - 1 and i > 0 and ch in table["final"]:
             options = table["final"][ch]
         elif ch in table["letters"]:
             options = table["letters"][ch]
@@ -263,7 +269,7 @@ def _arabic_reading(word: str) -> re.Pattern | None:
         body = "|".join(re.escape(o) for o in alternatives if o)
         parts.append(f"(?:{body}){'?' if optional else ''}")
         parts.append(vowels)
-    parts[-1] = f"[{table['short_vowels']}]?"
+    parts[-1] = table["after_last"]
     return re.compile("".join(parts))
 
 

@@ -311,3 +311,14 @@ def test_umm_and_the_name_are_one_part():
 def test_regional_names_in_the_variant_table(cyrillic, others):
     for other in others:
         assert d(cyrillic, other) == 1.0
+
+
+@pytest.mark.parametrize("arabic, latin", [
+    ("كيريلل", "Kirill"),     # a doubled letter is read once
+    ("إيلينا", "Elena"),      # initial alef + ya is one vowel
+    ("أولغا", "Olga"),        # initial alef + waw is one vowel
+    ("روسلان", "Ruslan"),     # not Ruslana: a final vowel would be written
+    ("شاميل", "Shamil"),      # not Jamila
+])
+def test_arabic_readings_of_russian_names(arabic, latin):
+    assert d(arabic, latin) == 1.0
