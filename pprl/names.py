@@ -242,17 +242,29 @@ def _group_spellings() -> tuple[tuple[str, str], ...]:
     return tuple(found)
 
 
+@lru_cache(maxsize=1)
+def _spelling_trie() -> dict:
+    """The Latin keys of ``_group_spellings`` as a trie: letter -> node; a node's ``""`` holds the
+    groups of the keys that end there."""
+    root: dict = {}
+    for key, group in _group_spellings():
+        node = root
+        for ch in key:
+            node = node.setdefault(ch, {})
+        node.setdefault("", set()).add(group)
+    return root
+
+
 @lru_cache(maxsize=1 << 14)
-def _arabic_reading(word: str) -> re.Pattern | None:
-    """A pattern of the Latin keys that read as this (normalised) Arabic-script word, or None."""
+def _arabic_slots(word: str) -> tuple[tuple[str, ...], ...] | None:
+    """The Latin readings of each letter of a normalised Arabic-script word (a doubled letter once, an
+    initial alef + ya/waw as one letter), or None for a word with another character."""
     table = _readings()
-    low, high = table["between"]
-    vowels = f"[{table['short_vowels']}]{{{low},{high}}}"
-    parts = [table["before_first"]]
     word = _DOUBLE.sub(r"\1", word)
     letters: list[str] = list(word)
     if len(word) > 2 and word[:2] in table["initial_pairs"]:
         letters = [word[:2], *word[2:]]
+    slots = []
     for i, ch in enumerate(letters):
         if i == 0 and ch in table["initial_pairs"]:
             options = table["initial_pairs"][ch]
@@ -264,26 +276,57 @@ def _arabic_reading(word: str) -> re.Pattern | None:
             options = table["letters"][ch]
         else:
             return None
-        alternatives = sorted({_DOUBLE.sub(r"\1", o) for o in options}, key=lambda o: (-len(o), o))
-        optional = "" in alternatives
-        body = "|".join(re.escape(o) for o in alternatives if o)
-        parts.append(f"(?:{body}){'?' if optional else ''}")
-        parts.append(vowels)
-    parts[-1] = table["after_last"]
-    return re.compile("".join(parts))
+        slots.append(tuple(sorted({_DOUBLE.sub(r"\1", o) for o in options})))
+    return tuple(slots)
 
 
 @lru_cache(maxsize=1 << 16)
 def _arabic_group(word: str) -> str | None:
     """The one variant group with a Latin spelling that reads as this Arabic-script word (its letters in
-    order, short vowels unwritten); None when no group or several do."""
+    order, each as one of its readings, with at most ``between`` unwritten short vowels between two
+    letters); None when no group or several do."""
     if len(word) < 2:
         return None
-    pattern = _arabic_reading(word)
-    if pattern is None:
+    slots = _arabic_slots(word)
+    if slots is None:
         return None
-    groups = {group for key, group in _group_spellings() if pattern.fullmatch(key)}
-    return groups.pop() if len(groups) == 1 else None
+    table = _readings()
+    vowels, (low, high) = table["short_vowels"], table["between"]
+    found: set[str] = set()
+    seen: set[tuple] = set()
+
+    def letter(node: dict, s: int) -> None:  # read slot s from node
+        if (id(node), s) in seen:
+            return
+        seen.add((id(node), s))
+        for reading in slots[s]:
+            n = node
+            for ch in reading:
+                n = n.get(ch)
+                if n is None:
+                    break
+            if n is not None:
+                gap(n, s + 1, 0)
+
+    def gap(node: dict, s: int, used: int) -> None:  # after slot s - 1: short vowels, then slot s
+        if (id(node), s, used) in seen:
+            return
+        seen.add((id(node), s, used))
+        if s == len(slots):
+            for tail in table["after_last"]:
+                n = node.get(tail) if tail else node
+                if n is not None and n.get(""):
+                    found.update(n[""])
+            return
+        if used >= low:
+            letter(node, s)
+        if used < high:
+            for v in vowels:
+                if v in node:
+                    gap(node[v], s, used + 1)
+
+    letter(_spelling_trie(), 0)
+    return found.pop() if len(found) == 1 else None
 
 
 # ----------------------------------------------------------------------------------------------------
