@@ -14,7 +14,8 @@ when the same person is written by another agency:
   umm + name and abd + (al-)name become one part (Abd al-Rahman = Abdurakhman = Abdulrahman = عبد الرحمن).
 * Arabic script: Russian surname and patronymic endings as Arabic writes them (-وفا, -ييف, -وفنا ...)
   are folded too; a leading alef-lam is read with and without the article (al-Jazrawi, Ilyas); ta
-  marbuta reads -a and -at (Aishat); n-grams with a written long vowel are kept. Skeleton classes
+  marbuta reads -a and -at (Aishat); n-grams with a written long vowel are kept (all n-grams of a plene
+  spelling, which writes a vowel letter for at least every second consonant). Skeleton classes
   follow what Arabic writes: p~b, v~w~f, g~h; n-grams fold o~u and e~i.
 * Compounds (``structure`` and ``variants``): a given name written as one word is read as the two
   names other agencies write apart: Muhammad-/Nur- + name, name + -ali, -uddin, -ulla.
@@ -443,9 +444,14 @@ def _part_tokens(part: _Part, opts: Mapping) -> set[str]:
         tokens.add(f"w:{form}")
         tokens.update(f"n:{g}" for g in _ngrams(_gram_form(form), opts["ngram"]))
     if not part.forms and part.sounds:
-        # Arabic script: n-grams with a written (long) vowel are the ones a Latin spelling shares
+        # Arabic script: n-grams with a written (long) vowel are the ones a Latin spelling shares - unless
+        # the spelling is plene (a vowel letter for at least every second consonant, as foreign and
+        # Russian names are written: غايربيكوف), whose reading is the whole name
         for form in part.sounds:
-            tokens.update(f"n:{g}" for g in _ngrams(_gram_form(form), opts["ngram"]) if _VOWELS.intersection(g))
+            vowels = sum(ch in _VOWELS for ch in form)
+            plene = 2 * vowels >= len(form) - vowels
+            tokens.update(f"n:{g}" for g in _ngrams(_gram_form(form), opts["ngram"])
+                          if plene or _VOWELS.intersection(g))
     if opts["phonetic"]:
         for form in part.sounds:
             code = jellyfish.metaphone(form)
