@@ -215,6 +215,7 @@ def _readings() -> dict:
 
 
 _DOUBLE = re.compile(r"(.)\1+")
+_DOUBLE_CONSONANT = re.compile(r"([^وي])\1+")  # a doubled waw or ya is two sounds (-iy, -uv)
 
 
 def _latin_key(text: str) -> str:
@@ -261,7 +262,7 @@ def _arabic_slots(word: str) -> tuple[tuple[str, ...], ...] | None:
     """The Latin readings of each letter of a normalised Arabic-script word (a doubled letter once, an
     initial alef + ya/waw as one letter), or None for a word with another character."""
     table = _readings()
-    word = _DOUBLE.sub(r"\1", word)
+    word = _DOUBLE_CONSONANT.sub(r"\1", word)
     letters: list[str] = list(word)
     if len(word) > 2 and word[:2] in table["initial_pairs"]:
         letters = [word[:2], *word[2:]]

@@ -320,6 +320,8 @@ def test_regional_names_in_the_variant_table(cyrillic, others):
     ("أولغا", "Olga"),        # initial alef + waw is one vowel
     ("روسلان", "Ruslan"),     # not Ruslana: a final vowel would be written
     ("شاميل", "Shamil"),      # not Jamila
+    ("اندريي", "Andrey"),     # a doubled ya is two sounds (-ey), not one (not Indira)
+    ("سيرغيي", "Sergey"),
 ])
 def test_arabic_readings_of_russian_names(arabic, latin):
     assert d(arabic, latin) == 1.0
