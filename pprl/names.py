@@ -10,11 +10,12 @@ when the same person is written by another agency:
   only, vowel-agnostic: what Arabic script writes).
 * With ``structure``: a patronymic (-ович/-овна, -ovich, -uly/-qyzy, oğlu/kyzy) becomes its father's
   given name; a gendered surname ending (-ов/-ова, -ев/-ева, -ин/-ина, -ский/-ская ...) is folded to the
-  stem (Magomedova, Magomedov -> Magomed); ibn/bin/bint and the article al-/el- are dropped; abu + name
-  and abd + (al-)name become one part (Abd al-Rahman = Abdurakhman = Abdulrahman = عبد الرحمن).
+  stem (Magomedova, Magomedov -> Magomed); ibn/bin/bint and the article al-/el- are dropped; abu + name,
+  umm + name and abd + (al-)name become one part (Abd al-Rahman = Abdurakhman = Abdulrahman = عبد الرحمن).
 * Arabic script: Russian surname and patronymic endings as Arabic writes them (-وفا, -ييف, -وفنا ...)
   are folded too; a leading alef-lam is read with and without the article (al-Jazrawi, Ilyas); ta
-  marbuta reads -a and -at (Aishat); n-grams with a written long vowel are kept. Skeleton classes
+  marbuta reads -a and -at (Aishat); n-grams with a written long vowel are kept (all n-grams of a plene
+  spelling, which writes a vowel letter for at least every second consonant). Skeleton classes
   follow what Arabic writes: p~b, v~w~f, g~h; n-grams fold o~u and e~i.
 * Compounds (``structure`` and ``variants``): a given name written as one word is read as the two
   names other agencies write apart: Muhammad-/Nur- + name, name + -ali, -uddin, -ulla.
@@ -43,8 +44,9 @@ import jellyfish
 from pprl import translit
 from pprl.normalise import NORMALISE_VERSION, normalise_text
 
-TOKENS_VERSION = "3"
+TOKENS_VERSION = "4"
 _VARIANTS_FILE = "data/name_variants.csv"
+_READINGS_FILE = "data/arabic_readings.json"
 
 NAME_OPTION_DEFAULTS: dict = {
     "tables": translit.available_tables(),
@@ -63,6 +65,7 @@ _SUN_ARTICLES = {"ad", "ar", "as", "an", "at", "az", "ash", "ad", "ath", "ud", "
                  "ush", "ed", "er", "es", "en", "et", "ez", "esh", "ад", "ар", "ас", "ан", "ат", "аз", "аш",
                  "уд", "ур", "ус", "ун", "ут", "уш"}
 _ABU = {"abu", "abou", "abo", "ebu", "ابو", "абу"}
+_UMM = {"umm", "um", "ummu", "om", "ام", "умм", "ум", "умму"}  # kunya "mother of": Umm Kulthum
 _ABD = {"abd", "abdul", "abdel", "abdal", "abdol", "abdu", "abdur", "abdi", "abdoul", "عبد", "абд",
         "абдул", "абдель", "абду", "абдур"}
 _SON = {"uly", "uli", "ulu", "ugli", "ogli", "oglu", "ogly", "oglou", "uulu", "ulu", "улы", "ұлы", "уулу",
@@ -178,11 +181,11 @@ def _index_add(index: dict, key: str, group: str, strong: bool) -> None:
 
 
 @lru_cache(maxsize=1)
-def _variant_index() -> tuple[dict, dict, dict]:
-    """(canonical form -> group, Arabic spelling -> group, skeleton -> group); ambiguous keys -> None."""
+def _variant_index() -> tuple[dict, dict]:
+    """(canonical form -> group, Arabic spelling -> group); ambiguous keys -> None. (Other Arabic-script
+    spellings are found by how they read: ``_arabic_group``.)"""
     by_canon: dict = {}
     by_arabic: dict = {}
-    by_skeleton: dict = {}
     cyr_tables = [t for t in translit.available_tables() if t != "arabic"]
     for group, spellings in _variant_rows():
         for spelling in (group, *spellings):
@@ -197,10 +200,135 @@ def _variant_index() -> tuple[dict, dict, dict]:
             for form in forms:
                 c = canon(form.replace(" ", "").replace("-", ""))
                 _index_add(by_canon, c, group, strong)
-                if strong and len(skeleton(c)) >= 3:  # short skeletons name too many names
-                    _index_add(by_skeleton, skeleton(c), group, strong)
     return tuple({k: (v[0] if v else None) for k, v in index.items()}
-                 for index in (by_canon, by_arabic, by_skeleton))
+                 for index in (by_canon, by_arabic))
+
+
+@lru_cache(maxsize=1)
+def _readings_bytes() -> bytes:
+    return resources.files("pprl").joinpath(_READINGS_FILE).read_bytes()
+
+
+@lru_cache(maxsize=1)
+def _readings() -> dict:
+    return json.loads(_readings_bytes().decode("utf-8"))
+
+
+_DOUBLE = re.compile(r"(.)\1+")
+_DOUBLE_CONSONANT = re.compile(r"([^وي])\1+")  # a doubled waw or ya is two sounds (-iy, -uv)
+
+
+def _latin_key(text: str) -> str:
+    """A folded Latin spelling as Arabic readings are matched against it: letters only, doubled
+    letters once (Arabic script writes a doubled consonant once)."""
+    return _DOUBLE.sub(r"\1", "".join(ch for ch in translit.latin_fold(text) if "a" <= ch <= "z"))
+
+
+@lru_cache(maxsize=1)
+def _group_spellings() -> tuple[tuple[str, str], ...]:
+    """(Latin key, group) of every Latin spelling in the variant table and of every romanisation of its
+    Cyrillic spellings."""
+    cyr_tables = [t for t in translit.available_tables() if t != "arabic"]
+    found: dict[tuple[str, str], None] = {}
+    for group, spellings in _variant_rows():
+        for spelling in (group, *spellings):
+            text = normalise_text(spelling)
+            script = translit.script_of(text.replace(" ", "").replace("-", ""))
+            if script == "Arab":
+                continue
+            forms = translit.romanisations(text, cyr_tables) if script == "Cyrl" else [text]
+            for form in forms:
+                key = _latin_key(form.replace("x", "kh") if script == "Cyrl" else form)
+                if len(key) >= 2:
+                    found[(key, group)] = None
+    return tuple(found)
+
+
+@lru_cache(maxsize=1)
+def _spelling_trie() -> dict:
+    """The Latin keys of ``_group_spellings`` as a trie: letter -> node; a node's ``""`` holds the
+    groups of the keys that end there."""
+    root: dict = {}
+    for key, group in _group_spellings():
+        node = root
+        for ch in key:
+            node = node.setdefault(ch, {})
+        node.setdefault("", set()).add(group)
+    return root
+
+
+@lru_cache(maxsize=1 << 14)
+def _arabic_slots(word: str) -> tuple[tuple[str, ...], ...] | None:
+    """The Latin readings of each letter of a normalised Arabic-script word (a doubled letter once, an
+    initial alef + ya/waw as one letter), or None for a word with another character."""
+    table = _readings()
+    word = _DOUBLE_CONSONANT.sub(r"\1", word)
+    letters: list[str] = list(word)
+    if len(word) > 2 and word[:2] in table["initial_pairs"]:
+        letters = [word[:2], *word[2:]]
+    slots = []
+    for i, ch in enumerate(letters):
+        if i == 0 and ch in table["initial_pairs"]:
+            options = table["initial_pairs"][ch]
+        elif i == 0 and ch in table["initial"]:
+            options = table["initial"][ch]
+        elif i == len(letters) - 1 and i > 0 and ch in table["final"]:
+            options = table["final"][ch]
+        elif ch in table["letters"]:
+            options = table["letters"][ch]
+        else:
+            return None
+        slots.append(tuple(sorted({_DOUBLE.sub(r"\1", o) for o in options})))
+    return tuple(slots)
+
+
+@lru_cache(maxsize=1 << 16)
+def _arabic_group(word: str) -> str | None:
+    """The one variant group with a Latin spelling that reads as this Arabic-script word (its letters in
+    order, each as one of its readings, with at most ``between`` unwritten short vowels between two
+    letters); None when no group or several do."""
+    if len(word) < 2:
+        return None
+    slots = _arabic_slots(word)
+    if slots is None:
+        return None
+    table = _readings()
+    vowels, (low, high) = table["short_vowels"], table["between"]
+    found: set[str] = set()
+    seen: set[tuple] = set()
+
+    def letter(node: dict, s: int) -> None:  # read slot s from node
+        if (id(node), s) in seen:
+            return
+        seen.add((id(node), s))
+        for reading in slots[s]:
+            n = node
+            for ch in reading:
+                n = n.get(ch)
+                if n is None:
+                    break
+            if n is not None:
+                gap(n, s + 1, 0)
+
+    def gap(node: dict, s: int, used: int) -> None:  # after slot s - 1: short vowels, then slot s
+        if (id(node), s, used) in seen:
+            return
+        seen.add((id(node), s, used))
+        if s == len(slots):
+            for tail in table["after_last"]:
+                n = node.get(tail) if tail else node
+                if n is not None and n.get(""):
+                    found.update(n[""])
+            return
+        if used >= low:
+            letter(node, s)
+        if used < high:
+            for v in vowels:
+                if v in node:
+                    gap(node[v], s, used + 1)
+
+    letter(_spelling_trie(), 0)
+    return found.pop() if len(found) == 1 else None
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -268,15 +396,18 @@ def _part_of(word: str, tables: tuple[str, ...], variants: bool, structure: bool
         skel.discard("")
         group = None
         if variants:
-            _, by_arabic, by_skeleton = _variant_index()
+            by_arabic = _variant_index()[1]
+            # by spelling, else by how its letters read (the consonant skeleton alone named wrong
+            # groups: ياسمين is no Usman)
             group = next((by_arabic[t] for t in normals if by_arabic.get(t)), None) or next(
-                (by_skeleton[s] for s in sorted(skel) if by_skeleton.get(s)), None)
+                (g for g in map(_arabic_group, normals) if g), None)
         if group:
             return _Part.known(group)
         return _Part(None, set(), skel, {canon(r, structure) for r in rom})
     if script == "Cyrl":
         cyr = [t for t in tables if t != "arabic"]
-        latin = translit.romanisations(word, cyr) if cyr else []
+        # in a romanisation of Cyrillic, x is always х (GOST 7.79 B, scientific): kh, never ks
+        latin = [f.replace("x", "kh") for f in translit.romanisations(word, cyr)] if cyr else []
     else:
         latin = translit.romanisations(word, [])
     forms = [canon(f.replace(" ", "").replace("-", ""), structure) for f in latin]
@@ -314,9 +445,14 @@ def _part_tokens(part: _Part, opts: Mapping) -> set[str]:
         tokens.add(f"w:{form}")
         tokens.update(f"n:{g}" for g in _ngrams(_gram_form(form), opts["ngram"]))
     if not part.forms and part.sounds:
-        # Arabic script: n-grams with a written (long) vowel are the ones a Latin spelling shares
+        # Arabic script: n-grams with a written (long) vowel are the ones a Latin spelling shares - unless
+        # the spelling is plene (a vowel letter for at least every second consonant, as foreign and
+        # Russian names are written: غايربيكوف), whose reading is the whole name
         for form in part.sounds:
-            tokens.update(f"n:{g}" for g in _ngrams(_gram_form(form), opts["ngram"]) if _VOWELS.intersection(g))
+            vowels = sum(ch in _VOWELS for ch in form)
+            plene = 2 * vowels >= len(form) - vowels
+            tokens.update(f"n:{g}" for g in _ngrams(_gram_form(form), opts["ngram"])
+                          if plene or _VOWELS.intersection(g))
     if opts["phonetic"]:
         for form in part.sounds:
             code = jellyfish.metaphone(form)
@@ -408,18 +544,25 @@ def _patronymic_stem(word: str) -> str | None:
 
 
 def _gender_stem(word: str) -> str | None:
+    found = _gender_rule(word)
+    return found[0] if found else None
+
+
+def _gender_rule(word: str) -> tuple[str, bool] | None:
+    """(stem, the stem is a name: -ов/-ова/-ев/-ева take a given name's stem, -ин/-ский keep a
+    surname's) of a word with a gendered surname ending, or None."""
     if translit.script_of(word) == "Arab":
         if word.startswith("عبد"):  # abd + name: an Arabic name, never a Russian surname
             return None
         for suffix, replacement, shortest in _GENDERED_ARAB:
             if word.endswith(suffix) and len(word) - len(suffix) >= shortest:
-                return word[: -len(suffix)] + replacement
+                return word[: -len(suffix)] + replacement, replacement in ("", "ي", "ا")
         return None
     rules = _GENDERED_CYR if translit.script_of(word) == "Cyrl" else (
         _GENDERED_LAT if translit.script_of(word) == "Latn" else ())
     for suffix, replacement in rules:
         if word.endswith(suffix) and len(word) - len(suffix) >= 2:
-            return word[: -len(suffix)] + replacement
+            return word[: -len(suffix)] + replacement, replacement == ""
     return None
 
 
@@ -453,7 +596,7 @@ def _structured_words_with_roles(value: str) -> tuple[list[str], str | None, set
                 ancestors.add(len(words) - 1)
             i += 1
             continue
-        if (word in _ABU or word in _ABD) and i + 1 < len(raw):
+        if (word in _ABU or word in _UMM or word in _ABD) and i + 1 < len(raw):
             j = i + 1
             while j < len(raw) and (raw[j][0] in _ARTICLES or (raw[j][1] and raw[j][0] in _SUN_ARTICLES)):
                 j += 1
@@ -476,7 +619,7 @@ def _reduce_word(word: str, opts: Mapping) -> tuple[str, bool]:
     """(reduced word, is a patronymic): patronymic -> father's name; gendered ending -> stem."""
     if not opts["structure"]:
         return word, False
-    if opts["variants"] and variant_group_known(word, opts):
+    if opts["variants"] and _known_as_is(word, opts):
         return word, False
     stem = _patronymic_stem(word) or _turkic_suffix(word)
     if stem:
@@ -490,6 +633,31 @@ def _reduce_word(word: str, opts: Mapping) -> tuple[str, bool]:
 
 def variant_group_known(word: str, opts: Mapping) -> bool:
     return _Part.of(word, opts).group is not None
+
+
+def _known_as_is(word: str, opts: Mapping) -> bool:
+    """A known name that the structure rules must leave whole (Amina, Marina: not -ина surnames).
+    An Arabic-script word known only by how its letters read (not by its spelling) is left whole
+    only when its stem without a surname or patronymic ending is not a known name itself (عمروف
+    reads as Maruf, but is Omarov: Umar + -ov)."""
+    if not variant_group_known(word, opts):
+        if translit.script_of(word) == "Arab" or _near_known(word, opts) is None:
+            return False
+        # one slip from a known name (Stbina: Sabina), not a surname of a known name (Ibragmiov)
+        stem = _patronymic_stem(word) or _turkic_suffix(word) or _gender_stem(word)
+        return not (stem and (variant_group_known(stem, opts) or _near_known(stem, opts)))
+    if translit.script_of(word) != "Arab" or _variant_index()[1].get(word):
+        return True
+    stem = _patronymic_stem(word) or _turkic_suffix(word) or _gender_stem(word)
+    return not (stem and variant_group_known(stem, opts))
+
+
+def _near_known(word: str, opts: Mapping) -> str | None:
+    """The variant group one slip away from an unknown word (see ``_near_group``), or None."""
+    part = _Part.of(word, opts)
+    if part.group is not None or not part.forms:
+        return None
+    return _near_group(tuple(sorted(part.forms)))
 
 
 def patronymic_father(value: str) -> str | None:
@@ -554,7 +722,7 @@ def _word_roles(word: str, key: tuple) -> tuple[frozenset[str], bool] | None:
 
 def _looks_given(word: str, opts: Mapping) -> bool:
     """A known given name, or a word that is neither a patronymic nor a gendered surname."""
-    if opts["variants"] and variant_group_known(word, opts):
+    if opts["variants"] and _known_as_is(word, opts):
         return True
     return not (_patronymic_stem(word) or _turkic_suffix(word) or _gender_stem(word))
 
@@ -564,6 +732,10 @@ def _word_tokens(word: str, key: tuple) -> frozenset[str]:
     opts = dict(zip(("tables", "variants", "ngram", "phonetic", "structure"), key))
     reduced, _ = _reduce_word(word, opts)
     part = _Part.of(reduced, opts)
+    # a slip is looked for in a word as written, a patronymic's or an -ov/-ev surname's name, not in
+    # the stem of an -in/-sky surname (Zalina is no Zalin-a, and Zalin no slip of Salim)
+    rule = _gender_rule(word) if reduced != word else None
+    near_ok = not (rule and rule[0] == reduced and not rule[1])
     # surnames and patronymics (reduced by the structure rules) are one word in every script
     if opts["structure"] and opts["variants"] and reduced == word:
         pieces = _compound_pieces(part)
@@ -572,7 +744,53 @@ def _word_tokens(word: str, key: tuple) -> frozenset[str]:
             for piece in pieces:
                 tokens |= _part_tokens(_Part.of(piece, opts), opts)
             return frozenset(tokens)
+    if opts["variants"] and part.group is None and part.forms and near_ok:
+        group = _near_group(tuple(sorted(part.forms)))
+        if group:
+            # a slip keeps its own spelling's tokens and gains the name's: nearer to the name than
+            # before, but not the same as the name (Zarina, Zalina)
+            known = _Part.known(group)
+            part = _Part(group, part.forms | known.forms, part.skeletons | known.skeletons)
     return frozenset(_part_tokens(part, opts))
+
+
+#: Shortest canonical form that a one-letter slip may take to a known name (shorter names are too
+#: close to each other: Ali, Aza, Isa).
+_NEAR_MIN = 5
+
+
+@lru_cache(maxsize=1)
+def _deletion_index() -> dict[str, tuple[str, ...]]:
+    """Every canonical form of a known name (unambiguous), and every string one letter shorter, ->
+    the forms it comes from (a symmetric-deletion index for edit distance 1)."""
+    index: dict[str, set[str]] = {}
+    for form, group in _variant_index()[0].items():
+        if group is None or len(form) < _NEAR_MIN - 1:
+            continue
+        for key in {form} | {form[:i] + form[i + 1:] for i in range(len(form))}:
+            index.setdefault(key, set()).add(form)
+    return {k: tuple(sorted(v)) for k, v in index.items()}
+
+
+@lru_cache(maxsize=1 << 16)
+def _near_group(forms: tuple[str, ...]) -> str | None:
+    """The one variant group with a known spelling one slip (a letter added, dropped, changed, or two
+    neighbours swapped) from each of these canonical forms (the romanisations of one word: a slip is
+    in the word, not in one convention's rendering of it); None when none or several groups are."""
+    index, by_canon = _deletion_index(), _variant_index()[0]
+    found: set[str] = set()
+    for form in forms:
+        if len(form) < _NEAR_MIN:
+            return None
+        groups = set()
+        for key in {form} | {form[:i] + form[i + 1:] for i in range(len(form))}:
+            for known in index.get(key, ()):
+                if jellyfish.damerau_levenshtein_distance(form, known) <= 1:
+                    groups.add(by_canon[known])
+        if len(groups) != 1 or (found and groups != found):
+            return None
+        found = groups
+    return found.pop() if found else None
 
 
 # Arabic compound names that one agency writes as one word and another as two (Muhammad Ali /
@@ -637,5 +855,6 @@ def data_digest(options: Mapping) -> str:
     if opts["variants"]:  # the variant index is built with every shipped table
         tables = sorted(set(tables) | set(translit.available_tables()))
         digest.update(b"\0variants\0" + _variant_bytes())
+        digest.update(b"\0readings\0" + _readings_bytes())
     digest.update(b"\0translit\0" + translit.data_digest(tables).encode("ascii"))
     return digest.hexdigest()
