@@ -106,9 +106,10 @@ class ColumnRules:
     def of(cls, data: EncodedData) -> "ColumnRules":
         fields = {f["name"]: f for f in data.header["schema"]["fields"]}
         spec = [fields[c.field] for c in data.columns]
-        # the whole of a person's name holds the family name, which relatives share; its "given"
-        # component holds only the person's own names
-        family = [bool(f.get("shared_by_relatives", False)) or (f["type"] == "person_name" and c.name == c.field)
+        # the whole of a person's name holds the family name, which relatives share, and so does its
+        # "family" component; its "given" component holds only the person's own names
+        family = [bool(f.get("shared_by_relatives", False))
+                  or (f["type"] == "person_name" and c.name in (c.field, f"{c.field}.family"))
                   for f, c in zip(spec, data.columns)]
         return cls(np.array([float(f.get("weight", 1.0)) for f in spec]),
                    np.array([f.get("missing", "neutral") == "disagree" for f in spec], dtype=bool),

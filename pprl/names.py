@@ -689,17 +689,19 @@ def name_tokens(value: str, options: Mapping) -> frozenset[str]:
 
 
 def name_components(value: str, options: Mapping) -> dict[str, frozenset[str]]:
-    """Tokens of all name parts (component ``""``) and of the parts that look like the person's own
-    given names (component ``"given"``): not a patronymic, not a surname with a gendered ending, not
-    an ancestor's name after ibn/bin/bint. Siblings share surname, patronymic and parents; the given
-    name is what tells them apart, so it gets a filter of its own. Either may be empty (missing)."""
+    """Tokens of all name parts (component ``""``), of the parts that look like the person's own
+    given names (component ``"given"``: not a patronymic, not a surname with a gendered ending, not
+    an ancestor's name after ibn/bin/bint) and of the other parts (component ``"family"``). Siblings
+    share surname, patronymic and parents; the given name is what tells them apart, so it gets a
+    filter of its own, and so may the rest. Any may be empty (missing)."""
     opts = _options(options)
     if not opts["structure"]:
-        return {"": name_tokens(value, options), "given": frozenset()}
+        return {"": name_tokens(value, options), "given": frozenset(), "family": frozenset()}
     words, _, ancestors = _structured_words_with_roles(value)
     key = (opts["tables"], opts["variants"], opts["ngram"], opts["phonetic"], opts["structure"])
     every: set[str] = set()
     given: set[str] = set()
+    family: set[str] = set()
     for index, word in enumerate(words):
         found = _word_roles(word, key)
         if found is None:  # not a content word
@@ -708,7 +710,9 @@ def name_components(value: str, options: Mapping) -> dict[str, frozenset[str]]:
         every |= tokens
         if looks_given and index not in ancestors:
             given |= tokens
-    return {"": frozenset(every), "given": frozenset(given)}
+        else:
+            family |= tokens
+    return {"": frozenset(every), "given": frozenset(given), "family": frozenset(family)}
 
 
 @lru_cache(maxsize=1 << 16)

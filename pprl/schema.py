@@ -26,7 +26,8 @@ SCHEMA_VERSION = 1
 
 #: Sub-filters a field type is encoded into. Dates get one filter for the year and one for month
 #: and day, so that a year-only value is compared on the year alone (month/day count as missing).
-#: Person names add a "given" filter unless their option given_filter is false.
+#: Person names add a "given" filter unless their option given_filter is false, and a "family" filter
+#: when their option family_filter is true (see :func:`person_name_components`).
 COMPONENTS: dict[str, tuple[str, ...]] = {
     "person_name": ("",),
     "date": ("year", "month_day"),
@@ -36,7 +37,7 @@ COMPONENTS: dict[str, tuple[str, ...]] = {
 }
 
 #: Rough number of distinct tokens one value yields, per field type and component (for saturation checks).
-_TYPICAL_TOKENS = {"person_name": 40, "given": 20, "year": 3, "month_day": 6, "category": 1, "string": 16,
+_TYPICAL_TOKENS = {"person_name": 40, "given": 20, "family": 20, "year": 3, "month_day": 6, "category": 1, "string": 16,
                    "number": 3}
 _SATURATION_ERROR = 0.8
 _SATURATION_WARNING = 0.6
@@ -55,6 +56,14 @@ class Problem:
         return f"{file}: {self.pointer or '/'}: {prefix}{self.message}"
 
 
+def components_of(kind: str, options: Mapping[str, Any]) -> tuple[str, ...]:
+    """The filter components of a field of type ``kind`` with these options."""
+    if kind != "person_name":
+        return COMPONENTS[kind]
+    return ("",) + (("given",) if options.get("given_filter", True) else ()) + \
+        (("family",) if options.get("family_filter", False) else ())
+
+
 @dataclass(frozen=True)
 class FieldSpec:
     name: str
@@ -67,9 +76,7 @@ class FieldSpec:
 
     @property
     def components(self) -> tuple[str, ...]:
-        if self.type == "person_name" and self.options.get("given_filter", True):
-            return ("", "given")
-        return COMPONENTS[self.type]
+        return components_of(self.type, self.options)
 
     def column(self, component: str) -> str:
         """Name of the filter column holding one component of this field."""
@@ -197,8 +204,7 @@ def _semantic_problems(document: Mapping[str, Any]) -> list[Problem]:
         total_weight += field.get("weight", 1)
         options = field.get("options", {})
         bits, hashes = field["filter"]["bits"], field["filter"]["hashes"]
-        components = ("", "given") if kind == "person_name" and options.get("given_filter", True) else COMPONENTS[kind]
-        for component in components:
+        for component in components_of(kind, options):
             typical = _TYPICAL_TOKENS[component or kind]
             ratio = _fill_ratio(typical, hashes, bits)
             where = f" ({component})" if component else ""

@@ -309,11 +309,13 @@ def test_missing_values_are_neutral(tmp_path, mp_schema):
     # the competitors in B carry no sex in either scenario, so that only the pair itself differs
     others_b = [dict(r, id="b" + r["id"], sex="") for r in OTHERS]
     a_full = _encode_rows(tmp_path, "a_full", [_row("a1"), *OTHERS], mp_schema, secret)
-    b_missing_one = _encode_rows(tmp_path, "b_missing", [_row("b1", sex=""), *others_b], mp_schema, secret)
-    b_disagree = _encode_rows(tmp_path, "b_disagree", [_row("b1", sex="m"), *others_b], mp_schema, secret)
+    # b1 gives a year only and no mother, so that the pair's probability stays below 1 and shows the difference
+    b1 = {"date": "2013", "mother": ""}
+    b_missing_one = _encode_rows(tmp_path, "b_missing", [_row("b1", sex="", **b1), *others_b], mp_schema, secret)
+    b_disagree = _encode_rows(tmp_path, "b_disagree", [_row("b1", sex="m", **b1), *others_b], mp_schema, secret)
     no_sex = {"sex": []}
     a_none = _encode_rows(tmp_path, "a_none", [_row("a1"), *OTHERS], mp_schema, secret, no_sex)
-    b_none = _encode_rows(tmp_path, "b_none", [_row("b1"), *others_b], mp_schema, secret, no_sex)
+    b_none = _encode_rows(tmp_path, "b_none", [_row("b1", **b1), *others_b], mp_schema, secret, no_sex)
     options = linking.LinkOptions(fit_weights=False, threshold=0.5)
     missing_one = _score(linking.link([a_full, b_missing_one], options), "a1", "b1")
     absent_both = _score(linking.link([a_none, b_none], options), "a1", "b1")
@@ -346,9 +348,10 @@ def test_missing_disagree_option_penalises(tmp_path, mp_schema):
     secret = keys.generate_secret()
     others_b = [dict(r, id="b" + r["id"]) for r in OTHERS]
     a = _encode_rows(tmp_path, "a", [_row("a1"), *OTHERS], strict_schema, secret)
-    b = _encode_rows(tmp_path, "b", [_row("b1", sex=""), *others_b], strict_schema, secret)
+    b1 = {"sex": "", "date": "2013", "mother": ""}  # a weak pair, whose probability stays below 1
+    b = _encode_rows(tmp_path, "b", [_row("b1", **b1), *others_b], strict_schema, secret)
     a_n = _encode_rows(tmp_path, "an", [_row("a1"), *OTHERS], mp_schema, secret)
-    b_n = _encode_rows(tmp_path, "bn", [_row("b1", sex=""), *others_b], mp_schema, secret)
+    b_n = _encode_rows(tmp_path, "bn", [_row("b1", **b1), *others_b], mp_schema, secret)
     options = linking.LinkOptions(fit_weights=False, threshold=0.5)
     assert _score(linking.link([a, b], options), "a1", "b1") < _score(linking.link([a_n, b_n], options), "a1", "b1")
 
@@ -414,3 +417,11 @@ def test_candidates_file_holds_every_scored_pair_and_the_matches(three, tmp_path
     assert len(c) >= len(m)
     assert set(zip(m["id_a"], m["id_b"])) <= set(zip(c["id_a"], c["id_b"]))
     assert c["score"].between(0, 1).all()
+
+
+def test_relatives_share_the_family_columns_not_the_given_ones(tmp_path, mp_schema):
+    data = _encode_rows(tmp_path, "a", [_row("a1"), *OTHERS], mp_schema, keys.generate_secret())
+    rules = dict(zip((c.name for c in data.columns), linking.ColumnRules.of(data).family))
+    assert rules["name"] and rules["name.family"] and not rules["name.given"]
+    assert rules["mother_name"] and rules["mother_name.given"]  # the whole field is shared_by_relatives
+    assert not rules["birth_date.year"] and not rules["sex"]

@@ -257,8 +257,8 @@ def test_fingerprint_same_for_explicit_defaults():
     assert _fp(explicit) == base
     implicit = copy.deepcopy(document)
     for field in implicit["fields"]:
-        if field["type"] == "person_name":
-            field["options"] = {}
+        if field["type"] == "person_name":  # all defaults but family_filter
+            field["options"] = {k: v for k, v in field["options"].items() if k == "family_filter"}
     implicit["fields"][1]["options"] = {}  # dmy, window 1 are the defaults
     assert _fp(implicit) == base
 
@@ -314,3 +314,10 @@ def test_fingerprint_field_order_matters():
     swapped = copy.deepcopy(document)
     swapped["fields"][3], swapped["fields"][4] = swapped["fields"][4], swapped["fields"][3]
     assert _fp(swapped) != _fp(document)
+
+
+def test_person_name_components_follow_the_given_and_family_options():
+    assert schema.components_of("person_name", {}) == ("", "given")
+    assert schema.components_of("person_name", {"family_filter": True}) == ("", "given", "family")
+    assert schema.components_of("person_name", {"given_filter": False}) == ("",)
+    assert schema.components_of("date", {"family_filter": True}) == ("year", "month_day")

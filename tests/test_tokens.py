@@ -11,10 +11,24 @@ def _dice(a, b):
     return 2 * len(a & b) / (len(a) + len(b))
 
 
-def test_person_names_have_a_bag_and_a_given_name_component():
+def test_person_names_have_a_bag_a_given_name_and_a_family_component():
     status, parts = FieldTokeniser(FIELDS["name"])("Магомедова Амина Магомедовна")
-    assert status is Status.PRESENT and set(parts) == {"", "given"}
+    assert status is Status.PRESENT and set(parts) == {"", "given", "family"}
     assert parts["given"] and parts["given"] < parts[""]
+    assert parts["family"] < parts[""] and parts["family"] - parts["given"] and parts["given"] - parts["family"]
+    # the parents' fields keep two components: family_filter is off by default
+    assert set(FieldTokeniser(FIELDS["mother_name"])("Патимат Алиева")[1]) == {"", "given"}
+
+
+def test_the_family_component_holds_surname_and_patronymic_and_ancestors():
+    options = FIELDS["name"].options
+    child = names.name_components("Магомедова Амина Магомедовна", options)
+    brother = names.name_components("MAGOMEDOV RASUL", options)
+    stranger = names.name_components("Amina Alieva", options)
+    assert _dice(child["family"], brother["family"]) > 0.5  # relatives share it
+    assert _dice(child["family"], stranger["family"]) < 0.2  # a namesake does not
+    nasab = names.name_components("Amina bint Muhammad", options)
+    assert nasab["family"] - nasab["given"] and nasab["given"] == names.name_components("Amina", options)["given"]
 
 
 def test_the_given_component_tells_siblings_apart():
