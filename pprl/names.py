@@ -372,7 +372,7 @@ class _Part:
         return _Part(group, {form}, {skeleton(form)} - {""})
 
 
-@lru_cache(maxsize=1 << 17)
+@lru_cache(maxsize=1 << 15)
 def _part_of(word: str, tables: tuple[str, ...], variants: bool, structure: bool) -> _Part:
     """The reduced form of one name part (remembered: parts repeat across records and fields)."""
     script = translit.script_of(word)
@@ -731,7 +731,7 @@ def _looks_given(word: str, opts: Mapping) -> bool:
     return not (_patronymic_stem(word) or _turkic_suffix(word) or _gender_stem(word))
 
 
-@lru_cache(maxsize=100_000)
+@lru_cache(maxsize=1 << 15)
 def _word_tokens(word: str, key: tuple) -> frozenset[str]:
     opts = dict(zip(("tables", "variants", "ngram", "phonetic", "structure"), key))
     reduced, _ = _reduce_word(word, opts)

@@ -77,7 +77,7 @@ def _fold_char(ch: str) -> str:
     return " "
 
 
-@lru_cache(maxsize=1 << 18)
+@lru_cache(maxsize=1 << 15)
 def normalise_text(s: str) -> str:
     """Normalise one value for comparison (see the module docstring). Pure and idempotent
     (and remembered: the same names and words come back again and again)."""

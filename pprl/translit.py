@@ -262,7 +262,7 @@ def romanisations(text: str, tables: Sequence[str]) -> list[str]:
     return list(_romanisations(text, _checked(tuple(tables))))
 
 
-@lru_cache(maxsize=1 << 17)
+@lru_cache(maxsize=1 << 15)
 def _romanisations(text: str, names: tuple[str, ...]) -> tuple[str, ...]:
     text = normalise_text(text)
     if not text:
