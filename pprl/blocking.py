@@ -623,12 +623,14 @@ class _Index:
         _block_count(ka, self.sorted_b, self.order_b, lo, hi, counts)
         budget = self.budget if budget is None else budget
         if budget > 0:
+            # no row meets more B rows than its bands' buckets hold: a larger budget changes nothing
+            budget = max(1, min(int(budget), int(counts.max()) if n else 1))
             buf = np.empty(n * budget, np.int64)
             sizes = np.where(hi - lo <= self.cap_b, hi - lo, 0).sum(axis=0)
             widest = int(np.argmax(sizes))  # rows with the same key in the band of the largest buckets together
             rows = np.argsort(ka[:, widest], kind="stable").astype(np.int64)
-            _block_ranked(lo, hi, self.order_b, self.place_b, self.sorted_b.shape[1], budget, self.cap_b, min(n, 64), rows,
-                          np.ascontiguousarray(self.sig_a[start:stop]), self.sig_b, *self.sig_plan, buf, counts)
+            _block_ranked(lo, hi, self.order_b, self.place_b, self.sorted_b.shape[1], budget, self.cap_b,
+                          min(n, 64), rows, np.ascontiguousarray(self.sig_a[start:stop]), self.sig_b, *self.sig_plan, buf, counts)
             ptr = np.zeros(n + 1, np.int64)
             np.cumsum(counts, out=ptr[1:])
             out = np.empty(int(ptr[-1]), np.int64)

@@ -194,3 +194,9 @@ def test_signature_pre_score_orders_by_similarity(pair):
     same = blocking._pre_score(sig, 0, sig, 0, *plan[:5])
     other = min(blocking._pre_score(sig, 0, sig, j, *plan[:5]) for j in range(1, 50))
     assert same > other >= 1 - plan[4]  # an identical record scores highest
+
+
+def test_huge_budget_needs_no_huge_buffer(pair):
+    a, b = pair[0], pair[1]
+    ptr, idx, _ = blocking.candidates(a, b, budget=10**12)  # would be n x budget int64 otherwise
+    assert ptr[-1] == len(idx) and ptr[-1] > 0
