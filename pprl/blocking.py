@@ -624,9 +624,11 @@ class _Index:
         budget = self.budget if budget is None else budget
         if budget > 0:
             # no row meets more B rows than its bands' buckets hold: a larger budget changes nothing
-            budget = max(1, min(int(budget), int(counts.max()) if n else 1))
+            met = np.where(hi - lo <= self.cap_b, hi - lo, 0)
+            budget = max(1, min(int(budget), int(met.sum(axis=1).max()) if n else 1))
             buf = np.empty(n * budget, np.int64)
-            sizes = np.where(hi - lo <= self.cap_b, hi - lo, 0).sum(axis=0)
+            sizes = met.sum(axis=0)
+            del met
             widest = int(np.argmax(sizes))  # rows with the same key in the band of the largest buckets together
             rows = np.argsort(ka[:, widest], kind="stable").astype(np.int64)
             _block_ranked(lo, hi, self.order_b, self.place_b, self.sorted_b.shape[1], budget, self.cap_b,
