@@ -2,15 +2,17 @@
 
     .venv/bin/python benchmarks/scale.py                  # 10k and 100k people
     .venv/bin/python benchmarks/scale.py 10k --with-1m    # 10k and 1M
-    .venv/bin/python benchmarks/scale.py 100k --workdir /tmp/scale --keep
+    .venv/bin/python benchmarks/scale.py 100k --with-1m --workdir /tmp/scale --encode-only   # once
+    .venv/bin/python benchmarks/scale.py 1m --with-1m --workdir /tmp/scale --reuse --blocking-only
 
 Per size (people in the synthetic population; agency a and b each list a share of them): generate with
 ``pprl.synth.generate`` (medium difficulty), encode both exports with ``pprl.encode.encode_file`` and
 ``schemas/missing-persons.json``, link with the blocking path (``pprl.link`` with exhaustive comparison
 switched off), and print:
 
-* encode and link seconds, peak RSS (``getrusage`` max RSS of this process; and of the largest child,
-  i.e. an encoding worker), candidate pairs compared;
+* encode, blocking and link seconds (``link_s`` is ``pprl.link`` alone, which runs its own blocking
+  again), candidates per record (``--budget``: ``blocking.BUDGET``), peak RSS (``getrusage`` max RSS
+  of this process, after blocking and at the end; and of the largest child, i.e. an encoding worker);
 * pair completeness (PC): link a 20k x 20k sample (20k random records of a, their true partners in b
   and random records of b up to 20k) exhaustively; PC is the share of the pairs it matches at its own
   threshold that the *full-size* blocked candidates contain;
@@ -105,7 +107,8 @@ print(n * n / (time.perf_counter() - t))
 
 
 def run(label: str, n_people: int, workdir: Path, secret: bytes, sample: int, seed: int,
-        difficulty: str = "medium", reuse: bool = False, encode_only: bool = False) -> dict:
+        difficulty: str = "medium", reuse: bool = False, encode_only: bool = False,
+        blocking_only: bool = False) -> dict:
     out = workdir / label
     out.mkdir(parents=True, exist_ok=True)
     done = out / "prepared.json"
@@ -133,20 +136,21 @@ def run(label: str, n_people: int, workdir: Path, secret: bytes, sample: int, se
     started = time.perf_counter()
     ptr, idx, method = blocking.candidates(a, b)
     block_s = time.perf_counter() - started
-    linkage = link.link([a, b], link.LinkOptions(exhaustive_pairs=0))
-    matches = link.matches_frame(linkage, 0, 1)
-    link_s = time.perf_counter() - started
+    row = {"size": label, "n_a": len(a.ids), "n_b": len(b.ids), "generate_s": prepared["generate_s"],
+           "encode_s": prepared["encode_s"], "budget": blocking.BUDGET, "blocking_s": round(block_s, 1),
+           "candidates": int(ptr[-1]), "cand_per_a": round(int(ptr[-1]) / max(len(a.ids), 1), 1),
+           "blocking_peak_rss_mb": round(peak_rss_mb()[0])}
+    if not blocking_only:
+        started = time.perf_counter()
+        linkage = link.link([a, b], link.LinkOptions(exhaustive_pairs=0))
+        matches = link.matches_frame(linkage, 0, 1)
+        row["link_s"] = round(time.perf_counter() - started, 1)
+        metrics = evaluation.evaluate(matches, truth.rename(columns={"id_a": "id_a", "id_b": "id_b"}))
+        row.update(precision=round(metrics.precision, 4), recall=round(metrics.recall, 4), f1=round(metrics.f1, 4))
     rss_self, rss_child = peak_rss_mb()
-    metrics = evaluation.evaluate(matches, truth.rename(columns={"id_a": "id_a", "id_b": "id_b"}))
+    row.update(peak_rss_mb=round(rss_self), peak_child_rss_mb=round(rss_child))
     pc, sample_matches = sample_completeness(a, b, truth, ptr, idx, sample, seed)
-    row = {
-        "size": label, "n_a": len(a.ids), "n_b": len(b.ids), "generate_s": prepared["generate_s"],
-        "encode_s": prepared["encode_s"], "blocking_s": round(block_s, 1), "link_s": round(link_s, 1),
-        "candidates": int(ptr[-1]), "cand_per_a": round(int(ptr[-1]) / max(len(a.ids), 1), 1),
-        "pc_sample": round(pc, 4), "sample_matches": sample_matches,
-        "precision": round(metrics.precision, 4), "recall": round(metrics.recall, 4), "f1": round(metrics.f1, 4),
-        "peak_rss_mb": round(rss_self), "peak_child_rss_mb": round(rss_child),
-    }
+    row.update(pc_sample=round(pc, 4), sample_matches=sample_matches)
     return row
 
 
@@ -162,6 +166,9 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true",
                         help="reuse data generated and encoded in --workdir by an earlier run (secret not needed)")
     parser.add_argument("--encode-only", action="store_true", help="generate and encode only (for a later --reuse)")
+    parser.add_argument("--blocking-only", action="store_true", help="candidates and pair completeness only, no linkage")
+    parser.add_argument("--budget", type=int, help=f"candidates per record (blocking.BUDGET, default "
+                        f"{blocking.BUDGET}; 0: every pair met in a band)")
     args = parser.parse_args()
     sizes = list(dict.fromkeys(args.sizes or ["10k", "100k"]))
     if args.with_1m and "1m" not in sizes:
@@ -170,10 +177,12 @@ def main() -> None:
         parser.error("1m needs --with-1m")
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="pprl-scale-"))
     secret = keys.generate_secret()
+    if args.budget is not None:
+        blocking.BUDGET = args.budget  # read by link's blocking too
     rows = []
     for label in sizes:
         row = run(label, SIZES[label], workdir, secret, args.sample, args.seed, args.difficulty, args.reuse,
-                  args.encode_only)
+                  args.encode_only, args.blocking_only)
         print(json.dumps(row), flush=True)
         rows.append(row)
     if args.encode_only:

@@ -11,16 +11,28 @@ with probability equal to the Jaccard similarity of their set bits, so similar f
 often, and sparse or dense filters are treated alike - plain Hamming bit sampling degenerates on
 sparse filters, where most sampled bits are 0 in every record). A *band* combines several hashes of
 one or more columns (e.g. two name hashes + one year hash + one month/day hash) into one 64-bit key;
-records of A and B whose keys are equal in a band are candidates. A band is skipped for a record with
-any of its columns missing. Bands come in *families* (which columns, how many hashes each), each
-repeated with fresh hashes; the union over all bands is the candidate set. A bucket holding more than
-``max_bucket`` records on either side is dropped (a frequent name/date combination must not explode);
-the other bands still reach its pairs through rarer keys.
+records of A and B whose keys are equal in a band meet. A band is skipped for a record with any of
+its columns missing. Bands come in *families* (which columns, how many hashes each), each repeated
+with fresh hashes. Without a budget (``budget=0``) the union over all bands is the candidate set, and
+a bucket holding more than ``max_bucket`` records on either side is dropped (a frequent name/date
+combination must not explode); the other bands still reach its pairs through rarer keys.
+
+Ranking (the default, ``budget`` > 0): instead of every pair met in some band, each A row keeps the
+``budget`` B rows met that score best on a *signature* - up to 8 one-byte min-hashes of each filter
+column (48 bytes a record for the missing-persons schema, same keyed bit orders as the bands, in their own seed domain) - compared by
+:func:`_pre_score`: per column the share of equal min-hashes (a Jaccard estimate) as Dice through the
+prior ramp of :func:`pprl.scoring.prior_table`, times the schema weight. Candidates per record are
+then fixed whatever n (at 100k x 100k people: 300 per record at pair completeness 0.9957, where the
+union of the bands needed 2,635 at 0.9974). Buckets over ``max_bucket`` B rows are skipped (A's side
+costs nothing: each A row's work is the B rows it meets). B rows are renumbered internally in the
+order of the band with the largest buckets, and each block's A rows visited in that band's order, so
+that rows of the same bucket are scored together.
 
 Determinism: every bit order is drawn from ``numpy.random.default_rng`` seeded with
-``SHA-256("pprl-blocking-v1" | seed | schema fingerprint | family | band | column)``; the same seed
-and schema give the same candidates on every machine (and both sides' filters use the same
-positions, which is what makes keys comparable).
+``SHA-256("pprl-blocking-v1" | seed | schema fingerprint | family | band | column)`` (signatures:
+with ``"signature"`` before the family); the same seed and schema give the same candidates on every
+machine (and both sides' filters use the same positions, which is what makes keys comparable). Ties
+in the ranking go to the B row first in that internal order, which depends only on the keys.
 
 Output: CSR over the rows of A - ``cand_ptr`` (int64, ``n_a + 1``) and ``cand_idx`` (int64, sorted
 and unique per row) - as :func:`pprl.similarity.score_candidates` takes it; :func:`iter_candidates`
@@ -29,7 +41,14 @@ a linkage streams blocks into scoring and never holds all pairs of a 1M x 1M inp
 
 Pair completeness (:func:`pair_completeness`): the share of the pairs that the exhaustive linkage
 matches at its threshold which the candidates contain. The default families were chosen so that it
-is >= 0.99 on the synthetic missing-persons data (see ``benchmarks/scale.py``).
+is >= 0.99 on the synthetic missing-persons data up to 100k people (see ``benchmarks/scale.py``).
+Not yet at 1M people: there the buckets of common names outgrow the cap (only 97.4% of the 20k
+sample's matches share a band bucket of <= 300 B rows, 99.4% of <= 1,000) and pair completeness is
+0.966 (cap 300) / 0.971 (cap 1,000) at 300 per record, 0.990 at 1,000 per record (cap 3,000), with
+about 0.65-1.9 ms of blocking per A row on this 2-core machine. But the linkage keeps only the best
+``link.KEEP_CANDIDATES`` (10) candidates per A row by prior score: of the 20k sample's matches, 88.8%
+are among those 10 when the candidates are the union of all bands (17,000 per record), 88.8% too
+with the 300 ranked ones - the budget loses (almost) nothing the linkage would have kept.
 """
 
 from __future__ import annotations
@@ -43,12 +62,15 @@ import numpy as np
 from numba import njit, prange
 
 from pprl.encoded import EncodedData
+from pprl.similarity import _popc
 
 __all__ = ["Family", "default_families", "candidates", "iter_candidates", "pair_completeness", "METHOD"]
 
 METHOD = "lsh-minhash"
-#: Records per side beyond which a bucket is dropped.
+#: Without a budget: records per side beyond which a bucket is dropped.
 MAX_BUCKET = 1000
+#: With a budget: B records beyond which a bucket is skipped (A's size costs nothing there).
+RANKED_MAX_BUCKET = 300
 #: Bits set in more than this share of all records are skipped by min-wise hashes (1.0: none; masking
 #: frequent bits did not improve completeness per candidate on the synthetic data).
 MAX_SHARE = 1.0
@@ -288,6 +310,113 @@ def _block_fill(lo, hi, ob, ptr, idx):
                 k += 1
 
 
+@njit(cache=True, inline="always")
+def _pre_score(sig_a, i, sig_b, j, col_word, col_bytes, col_high, table, offset):
+    """Quantised prior-like score of a pair from its min-hash signatures (>= 1): per column, the
+    number of equal min-hashes looked up in ``table`` (the prior ramp of the Jaccard estimate as
+    Dice); a column missing on either side adds nothing. Signatures hold up to 8 one-byte min-hashes
+    of a column per 64-bit word; equal bytes are counted without branching."""
+    s = offset
+    low7 = np.uint64(0x7F7F7F7F7F7F7F7F)
+    for c in range(col_word.shape[0]):
+        w = col_word[c]
+        va = sig_a[i, w] & col_bytes[c]
+        vb = sig_b[j, w] & col_bytes[c]
+        if va == 0 or vb == 0:
+            continue
+        x = va ^ vb
+        y = ~(((x & low7) + low7) | x | low7)
+        s += table[c, _popc(y & col_high[c])]
+    return s
+
+
+@njit(cache=True, parallel=True)
+def _block_ranked(lo, hi, ob, place, n_b, budget, cap, chunks, rows, sig_a, sig_b, col_word, col_bytes, col_high, table,
+                  offset, top, out, counts):
+    """Per A row: the B rows met in any band whose B bucket holds at most ``cap`` rows, ranked by
+    :func:`_pre_score` of their signatures; the ``budget`` best (ties: lower B row first) are
+    written, sorted by row, to ``out[r * budget:]``; ``counts[r]`` says how many. Rows are cut into
+    ``chunks`` runs of ``rows`` (rows in this order: rows sharing buckets next to each other reuse
+    the cache), each with its own dense score array over B."""
+    n, nb = lo.shape
+    per = (n + chunks - 1) // chunks
+    for c in prange(chunks):
+        r0 = c * per
+        r1 = min(n, r0 + per)
+        if r0 >= r1:
+            continue
+        longest = 0
+        for q in range(r0, r1):
+            r = rows[q]
+            total = 0
+            for band in range(nb):
+                size = hi[r, band] - lo[r, band]
+                if size <= cap:
+                    total += size
+            longest = max(longest, total)
+        acc = np.zeros(n_b, np.int32)
+        touched = np.empty(max(longest, 1), np.int64)
+        hist = np.zeros(top, np.int64)
+        chosen = np.empty(budget, np.int64)
+        tied = np.empty(max(longest, 1), np.int64)
+        for q in range(r0, r1):
+            r = rows[q]
+            m = 0
+            for band in range(nb):
+                size = hi[r, band] - lo[r, band]
+                if size == 0 or size > cap:
+                    continue
+                for t in range(lo[r, band], hi[r, band]):
+                    j = ob[band, t]
+                    if acc[j] == 0:
+                        touched[m] = j
+                        m += 1
+                        acc[j] = min(max(_pre_score(sig_a, r, sig_b, j, col_word, col_bytes, col_high, table, offset), 1), top - 1)
+            k = 0
+            if m <= budget:
+                for t in range(m):
+                    chosen[k] = touched[t]
+                    k += 1
+            else:
+                best = 0
+                for t in range(m):
+                    v = acc[touched[t]]
+                    hist[v] += 1
+                    if v > best:
+                        best = v
+                kth = best
+                seen = 0
+                while True:  # the budget-th best score
+                    seen += hist[kth]
+                    if seen >= budget:
+                        break
+                    kth -= 1
+                for t in range(m):
+                    hist[acc[touched[t]]] = 0
+                q = 0
+                for t in range(m):
+                    j = touched[t]
+                    if acc[j] > kth:
+                        chosen[k] = j
+                        k += 1
+                    elif acc[j] == kth:
+                        tied[q] = j
+                        q += 1
+                ties = np.sort(tied[:q])
+                for t in range(budget - k):
+                    chosen[k] = ties[t]
+                    k += 1
+            for t in range(m):
+                acc[touched[t]] = 0
+            for t in range(k):
+                chosen[t] = place[chosen[t]]
+            sel = np.sort(chosen[:k])
+            base = r * budget
+            for t in range(k):
+                out[base + t] = sel[t]
+            counts[r] = k
+
+
 @njit(cache=True, parallel=True)
 def _contains(ptr, idx, ia, ib, out):
     for p in prange(ia.shape[0]):
@@ -306,7 +435,7 @@ def _rng(seed: int, fingerprint: str, *parts: object) -> np.random.Generator:
     return np.random.default_rng(int.from_bytes(hashlib.sha256(text.encode()).digest()[:16], "little"))
 
 
-def _plan(data: EncodedData, families: Sequence[Family], seed: int):
+def _plan(data: EncodedData, families: Sequence[Family], seed: int, tag: str = ""):
     """Flattened hash tables for :func:`_band_keys`: per hash its column word, length and bit order."""
     by_name = {c.name: (i, c) for i, c in enumerate(data.columns)}
     offsets = data.offsets
@@ -325,7 +454,8 @@ def _plan(data: EncodedData, families: Sequence[Family], seed: int):
                     starts.append(total)
                     continue
                 for h in range(count):
-                    order = _rng(seed, fingerprint, f, band, name, h).permutation(column.bits).astype(np.int32)
+                    parts = (tag, f, band, name, h) if tag else (f, band, name, h)
+                    order = _rng(seed, fingerprint, *parts).permutation(column.bits).astype(np.int32)
                     words.append(offsets[index])
                     lengths.append(column.bits)
                     starts.append(total)
@@ -372,10 +502,11 @@ def informative_bits(a: EncodedData, b: EncodedData, max_share: float) -> np.nda
     return np.packbits(keep, bitorder="little").view("<u8").astype(np.uint64)
 
 
-def band_keys(data: EncodedData, families: Sequence[Family], seed: int = 0, mask: np.ndarray | None = None) -> np.ndarray:
+def band_keys(data: EncodedData, families: Sequence[Family], seed: int = 0, mask: np.ndarray | None = None,
+              tag: str = "") -> np.ndarray:
     """(n, bands) uint64 band keys of every record (0 where a band's column is missing); min-wise
     hashes look only at the bits in ``mask`` (exact columns always use all bits)."""
-    words, lengths, starts, perm, band_start = _plan(data, families, seed)
+    words, lengths, starts, perm, band_start = _plan(data, families, seed, tag)
     out = np.empty((len(data.ids), len(band_start) - 1), np.uint64)
     bits = np.ascontiguousarray(data.bits, dtype=np.uint64)
     if mask is None:
@@ -385,7 +516,72 @@ def band_keys(data: EncodedData, families: Sequence[Family], seed: int = 0, mask
     return out
 
 
+#: Min-hashes per column in the signatures that rank candidates (at most 8; other text columns: 4;
+#: columns of 64 bits or less: 1, the whole filter).
+SIGNATURE = {"name": 8, "name.given": 8}
+TEXT_SLOTS = 4
+
+
+def _bucket_mass(sorted_keys: np.ndarray) -> float:
+    """Sum of squared bucket sizes of one band's sorted keys (missing keys left out)."""
+    keys = sorted_keys[sorted_keys != 0]
+    if keys.size == 0:
+        return 0.0
+    edges = np.flatnonzero(np.diff(keys)) + 1
+    sizes = np.diff(np.concatenate([[0], edges, [keys.size]]))
+    return float((sizes.astype(np.float64) ** 2).sum())
+
+
+def signatures(data: EncodedData, seed: int = 0) -> tuple[np.ndarray, tuple]:
+    """(n, W) uint64 min-hash signatures, one byte per min-hash (0 = column missing), and the plan
+    :func:`_pre_score` reads them with: per column its word, byte mask, high-bit mask, and the score
+    (x16) of each count of equal min-hashes (the schema weight times the prior ramp of the Jaccard
+    estimate as Dice: -1/2 at Dice <= 0.4, 0 at 0.6, 1 at 1), then the offset and size of the
+    score range."""
+    fields = {f["name"]: f for f in data.header.get("schema", {}).get("fields", [])}
+    families, place, counts, weights = [], [], [], []
+    word, used = 0, 0
+    for column in data.columns:
+        count = SIGNATURE.get(column.name, TEXT_SLOTS if column.bits > 64 else 1)
+        count = max(1, min(8, count))
+        if used + count > 8:
+            word, used = word + 1, 0
+        place.append((word, used))
+        used += count
+        counts.append(count)
+        families.append(Family.of({column.name: EXACT}, 1) if count == 1 else Family.of({column.name: 1}, count))
+        weights.append(float(fields.get(column.field, {}).get("weight", 1.0)))
+    keys = band_keys(data, families, seed, tag="signature")
+    low = (keys & np.uint64(0xFF)).astype(np.uint8)
+    low[(low == 0) & (keys != 0)] = 1
+    width = word + 1
+    raw = np.zeros((len(data.ids), width * 8), np.uint8)
+    col_word, col_bytes, col_high = [], [], []
+    table = np.zeros((len(counts), 9), np.int32)
+    k = 0
+    for c, ((w, first), count) in enumerate(zip(place, counts)):
+        raw[:, w * 8 + first:w * 8 + first + count] = low[:, k:k + count]
+        k += count
+        mask = sum(0xFF << (8 * (first + t)) for t in range(count))
+        col_word.append(w)
+        col_bytes.append(mask)
+        col_high.append(mask & 0x8080808080808080)
+        for eq in range(count + 1):
+            jac = eq / count
+            dice = 2 * jac / (1 + jac)
+            ramp = float(np.interp(dice, [0.0, 0.4, 0.6, 1.0], [-0.5, -0.5, 0.0, 1.0]))
+            table[c, eq] = int(round(16 * weights[c] * ramp))
+    offset = int(16 * 0.5 * sum(weights)) + 1
+    top = int(16 * 1.5 * sum(weights)) + 3
+    sig = np.ascontiguousarray(raw.view("<u8").astype(np.uint64))
+    plan = (np.asarray(col_word, np.int64), np.asarray(col_bytes, np.uint64), np.asarray(col_high, np.uint64), table,
+            np.int32(offset), int(top))
+    return sig, plan
+
+
 _cache: list = []  # (weakref a, weakref b, params, result): blocking is asked twice per linkage
+#: Candidates kept per A row (the best by signature pre-score, see :func:`_pre_score`); 0 keeps all.
+BUDGET = 300
 #: Rows of A whose candidates are generated (and can be scored) at a time by :func:`iter_candidates`.
 BLOCK_ROWS = 50_000
 
@@ -394,24 +590,57 @@ class _Index:
     """Band keys of A and sorted band keys of B, buckets over the cap dropped: what blocks are cut from."""
 
     def __init__(self, a: EncodedData, b: EncodedData, families: Sequence[Family], seed: int, max_bucket: int,
-                 max_share: float) -> None:
-        mask = informative_bits(a, b, max_share)
+                 max_share: float, budget: int = 0) -> None:
+        mask = informative_bits(a, b, max_share) if max_share < 1.0 else None
         self.keys_a = band_keys(a, families, seed, mask)
         keys_b = band_keys(b, families, seed, mask)
-        _drop_big(self.keys_a, max_bucket)
-        _drop_big(keys_b, max_bucket)
+        self.cap_b = int(max_bucket)
+        self.budget = int(budget)
+        if self.budget > 0:
+            self.sig_a, self.sig_plan = signatures(a, seed)
+            self.sig_b = signatures(b, seed)[0]
+        if self.budget <= 0:  # ranked blocks skip B buckets over the cap themselves; A's size costs nothing
+            _drop_big(self.keys_a, max_bucket)
+            _drop_big(keys_b, max_bucket)
         keys_b = np.ascontiguousarray(keys_b.T)  # (bands, n_b)
         self.order_b = np.argsort(keys_b, axis=1, kind="stable").astype(np.int64)
         self.sorted_b = np.take_along_axis(keys_b, self.order_b, axis=1)
+        self.place_b = np.arange(keys_b.shape[1], dtype=np.int64)
+        if self.budget > 0 and keys_b.shape[0]:
+            # B rows renumbered in the order of the band with the largest buckets, so that the rows of
+            # a bucket (namesakes, mostly) sit together in the signatures and the score array
+            widest = int(np.argmax([_bucket_mass(k) for k in self.sorted_b]))
+            self.place_b = self.order_b[widest].copy()
+            inverse = np.empty_like(self.place_b)
+            inverse[self.place_b] = np.arange(self.place_b.shape[0])
+            self.order_b = np.ascontiguousarray(inverse[self.order_b])
+            self.sig_b = np.ascontiguousarray(self.sig_b[self.place_b])
         del keys_b
 
-    def block(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+    def block(self, start: int, stop: int, budget: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         ka = np.ascontiguousarray(self.keys_a[start:stop])
         n, bands = ka.shape
         lo = np.empty((n, bands), np.int64)
         hi = np.empty((n, bands), np.int64)
         counts = np.empty(n, np.int64)
         _block_count(ka, self.sorted_b, self.order_b, lo, hi, counts)
+        budget = self.budget if budget is None else budget
+        if budget > 0:
+            # no row meets more B rows than its bands' buckets hold: a larger budget changes nothing
+            met = np.where(hi - lo <= self.cap_b, hi - lo, 0)
+            budget = max(1, min(int(budget), int(met.sum(axis=1).max()) if n else 1))
+            buf = np.empty(n * budget, np.int64)
+            sizes = met.sum(axis=0)
+            del met
+            widest = int(np.argmax(sizes))  # rows with the same key in the band of the largest buckets together
+            rows = np.argsort(ka[:, widest], kind="stable").astype(np.int64)
+            _block_ranked(lo, hi, self.order_b, self.place_b, self.sorted_b.shape[1], budget, self.cap_b,
+                          min(n, 64), rows, np.ascontiguousarray(self.sig_a[start:stop]), self.sig_b, *self.sig_plan, buf, counts)
+            ptr = np.zeros(n + 1, np.int64)
+            np.cumsum(counts, out=ptr[1:])
+            out = np.empty(int(ptr[-1]), np.int64)
+            _compact(np.arange(0, (n + 1) * budget, budget, dtype=np.int64), buf, counts, ptr, out)
+            return ptr, out
         ptr = np.zeros(n + 1, np.int64)
         np.cumsum(counts, out=ptr[1:])
         idx = np.empty(int(ptr[-1]), np.int64)
@@ -425,16 +654,26 @@ class _Index:
         return new_ptr, out
 
 
+def _limits(max_bucket: int | None, budget: int | None) -> tuple[int, int]:
+    budget = BUDGET if budget is None else max(0, int(budget))
+    if max_bucket is None:
+        max_bucket = RANKED_MAX_BUCKET if budget > 0 else MAX_BUCKET
+    return int(max_bucket), budget
+
+
 def iter_candidates(a: EncodedData, b: EncodedData, families: Sequence[Family] | None = None, seed: int = 0,
-                    max_bucket: int = MAX_BUCKET, max_share: float = MAX_SHARE, block_rows: int = BLOCK_ROWS):
+                    max_bucket: int | None = None, max_share: float = MAX_SHARE, block_rows: int = BLOCK_ROWS,
+                    budget: int | None = None):
     """The candidates of :func:`candidates`, one block of A rows at a time: yields ``(start, stop,
     cand_ptr, cand_idx)`` with ``cand_ptr`` over rows ``start:stop`` (starting at 0). Memory is the band
-    keys (8 bytes per record and band; B's twice) plus one block's pairs, whatever the size of A x B."""
+    keys (8 bytes per record and band; B's twice), the signatures (48 bytes per record) plus one
+    block's pairs, whatever the size of A x B."""
     families = list(families) if families is not None else default_families(a)
     n_a = len(a.ids)
     if n_a == 0:
         return
-    index = _Index(a, b, families, seed, max_bucket, max_share)
+    max_bucket, budget = _limits(max_bucket, budget)
+    index = _Index(a, b, families, seed, max_bucket, max_share, budget)
     for start in range(0, n_a, max(1, int(block_rows))):
         stop = min(n_a, start + max(1, int(block_rows)))
         ptr, idx = index.block(start, stop)
@@ -442,21 +681,26 @@ def iter_candidates(a: EncodedData, b: EncodedData, families: Sequence[Family] |
 
 
 def candidates(a: EncodedData, b: EncodedData, families: Sequence[Family] | None = None, seed: int = 0,
-               max_bucket: int = MAX_BUCKET, max_share: float = MAX_SHARE) -> tuple[np.ndarray, np.ndarray, str]:
+               max_bucket: int | None = None, max_share: float = MAX_SHARE,
+               budget: int | None = None) -> tuple[np.ndarray, np.ndarray, str]:
     """Candidate pairs of A and B by LSH over their filters: ``(cand_ptr, cand_idx, method)``.
 
     ``families`` defaults to :func:`default_families` of A's schema; ``seed`` picks other bit orders;
-    ``max_bucket`` drops buckets with more records than this on either side. All pairs at once: for
-    large inputs use :func:`iter_candidates`, which yields the same pairs block by block.
+    ``budget`` (default :data:`BUDGET`) keeps the best so many per A row by signature pre-score, 0
+    keeps every pair met; ``max_bucket`` skips buckets with more B records than this (default
+    :data:`RANKED_MAX_BUCKET` with a budget; without one, :data:`MAX_BUCKET`, on either side). All
+    pairs at once: for large inputs use :func:`iter_candidates`, which yields the same pairs block by
+    block.
     """
     families = list(families) if families is not None else default_families(a)
-    params = (tuple(families), int(seed), int(max_bucket), float(max_share))
+    max_bucket, budget = _limits(max_bucket, budget)
+    params = (tuple(families), int(seed), int(max_bucket), float(max_share), budget)
     for ref_a, ref_b, cached_params, result in _cache:
         if ref_a() is a and ref_b() is b and cached_params == params:
             return result
     n_a = len(a.ids)
     ptrs, idxs = [np.zeros(1, np.int64)], []
-    for start, stop, ptr, idx in iter_candidates(a, b, families, seed, max_bucket, max_share):
+    for start, stop, ptr, idx in iter_candidates(a, b, families, seed, max_bucket, max_share, budget=budget):
         ptrs.append(ptr[1:] + ptrs[-1][-1])
         idxs.append(idx)
     ptr = np.concatenate(ptrs) if n_a else np.zeros(1, np.int64)

@@ -158,3 +158,45 @@ def test_default_families_use_given_and_parent_columns(pair):
     names = {c.name for c in pair[0].columns}
     for column in ("name", "name.given", "father_name.given", "mother_name.given"):
         assert column in used or column not in names
+
+
+def test_budget_keeps_the_best_few_per_row(pair):
+    a, b, ta, tb = pair
+    ptr, idx, _ = blocking.candidates(a, b, budget=5)
+    assert np.diff(ptr).max() <= 5
+    assert blocking.pair_completeness(ptr, idx, ta, tb) >= 0.97  # the true partner ranks high
+    full, full_idx, _ = blocking.candidates(a, b, budget=10**6)
+    for i in range(0, len(a.ids), 53):  # a subset of the pairs met in the bands
+        assert np.isin(idx[ptr[i]:ptr[i + 1]], full_idx[full[i]:full[i + 1]]).all()
+
+
+def test_budget_zero_keeps_every_pair_met(pair):
+    a, b, ta, tb = pair
+    ranked = blocking.candidates(a, b, budget=10**6, max_bucket=blocking.MAX_BUCKET)
+    union = blocking.candidates(a, b, budget=0)
+    # without a budget, buckets too big on A's side are dropped as well; none is here
+    assert np.array_equal(ranked[0], union[0]) and np.array_equal(ranked[1], union[1])
+
+
+def test_ranked_blocks_do_not_depend_on_block_size(pair):
+    a, b = pair[0], pair[1]
+    whole = list(blocking.iter_candidates(a, b, budget=7, block_rows=len(a.ids)))[0]
+    ptrs, idxs = [np.zeros(1, np.int64)], []
+    for _, _, p, i in blocking.iter_candidates(a, b, budget=7, block_rows=13):
+        ptrs.append(p[1:] + ptrs[-1][-1])
+        idxs.append(i)
+    assert np.array_equal(np.concatenate(ptrs), whole[2]) and np.array_equal(np.concatenate(idxs), whole[3])
+
+
+def test_signature_pre_score_orders_by_similarity(pair):
+    a = pair[0]
+    sig, plan = blocking.signatures(a)
+    same = blocking._pre_score(sig, 0, sig, 0, *plan[:5])
+    other = min(blocking._pre_score(sig, 0, sig, j, *plan[:5]) for j in range(1, 50))
+    assert same > other >= 1 - plan[4]  # an identical record scores highest
+
+
+def test_huge_budget_needs_no_huge_buffer(pair):
+    a, b = pair[0], pair[1]
+    ptr, idx, _ = blocking.candidates(a, b, budget=10**12)  # would be n x budget int64 otherwise
+    assert ptr[-1] == len(idx) and ptr[-1] > 0
