@@ -10,6 +10,9 @@ the rows of dataset A.  Pair kernels keep bounded per-row buffers (a top-k heap 
 otherwise an adaptively sized buffer whose overflowing rows are recomputed into exact storage), so
 memory is ``O(block * top_k + output)`` and never ``O(n_a * n_b)``.  Output pairs are sorted by
 ``(ia, -score, ib)``; each row is computed by one thread, so results do not depend on thread count.
+The score kernels keep only pairs within ``delta`` of their row's best and prune on that bar; the
+all-pairs scan visits B in min-wise-hash order from where the row's own hash falls, which changes how
+soon the bar rises, never the result.
 
 ``dice_all`` sorts B by popcount and scans, per A row, only the popcount window that can reach the
 threshold (Dice <= 2 min(pa, pb) / (pa + pb)); the threshold test is an integer comparison against a
