@@ -63,7 +63,11 @@ class FilterHasher:
         """The packed filter of one token set (remembered: many values repeat)."""
         found = self._rows.get(tokens)
         if found is None:
-            found = reduce(or_, map(self._token_bits, tokens), 0).to_bytes(self.bits // 8, "little")
+            try:  # most tokens were met before: OR their cached bits without a call per token
+                value = reduce(or_, map(self._cache.__getitem__, tokens), 0)
+            except KeyError:
+                value = reduce(or_, map(self._token_bits, tokens), 0)
+            found = value.to_bytes(self.bits // 8, "little")
             if len(self._rows) >= _ROW_CACHE:
                 self._rows.clear()
             self._rows[tokens] = found

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Mapping
 
 _APPROX = re.compile(r"^(?:~|ca\.?|c\.|circa|approx\.?|about|около|примерно|прибл\.?|حوالي)\s*|\s*(?:\?|г\.?|год|гг\.?)$",
@@ -64,9 +65,10 @@ def parse_date(text: str, options: Mapping, reference_year: int | None = None) -
     if not value:
         return None
     approximate = False
-    stripped = _APPROX.sub("", value).strip()
-    if stripped != value:
-        approximate, value = True, stripped
+    if not (value[0].isdigit() and value[-1].isdigit()):  # the markers of _APPROX are not digits
+        stripped = _APPROX.sub("", value).strip()
+        if stripped != value:
+            approximate, value = True, stripped
     order = options.get("order", "dmy")
     year = month = day = None
     if match := _ISO.match(value):
@@ -102,24 +104,34 @@ def from_datetime(value: dt.date) -> PartialDate:
     return PartialDate(value.year, value.month, value.day)
 
 
-def year_tokens(date: PartialDate, window: int) -> set[str]:
+def year_tokens(date: PartialDate, window: int) -> frozenset[str]:
     """The year and the windows of adjacent years containing it: years ``window`` apart share tokens.
     An estimated year ("~2013", an age) also takes the windows one year further out on each side, so
     it still agrees partially with a true year that the estimate missed by ``window + 1``."""
-    tokens = {f"y{date.year}"}
-    reach = window + 1 if date.approximate and window else window
-    for start in range(date.year - reach, date.year + reach - window + 1):
+    return _year_tokens(date.year, date.approximate, window)
+
+
+@lru_cache(maxsize=1 << 12)  # a few hundred years occur, a full birth date is new nearly every row
+def _year_tokens(year: int, approximate: bool, window: int) -> frozenset[str]:
+    tokens = {f"y{year}"}
+    reach = window + 1 if approximate and window else window
+    for start in range(year - reach, year + reach - window + 1):
         if window:
             tokens.add(f"w{start}-{start + window}")
-    return tokens
+    return frozenset(tokens)
 
 
-def month_day_tokens(date: PartialDate) -> set[str]:
+def month_day_tokens(date: PartialDate) -> frozenset[str]:
     """Month and day, ordered and unordered, so that a day/month swap still agrees partially."""
-    if date.month is None:
-        return set()
-    tokens = {f"m{date.month}"}
-    if date.day is not None:
-        low, high = sorted((date.day, date.month))
-        tokens |= {f"d{date.day}", f"md{date.month}-{date.day}", f"n{date.day}", f"n{date.month}", f"s{low}-{high}"}
-    return tokens
+    return _month_day_tokens(date.month, date.day)
+
+
+@lru_cache(maxsize=1 << 10)
+def _month_day_tokens(month: int | None, day: int | None) -> frozenset[str]:
+    if month is None:
+        return frozenset()
+    tokens = {f"m{month}"}
+    if day is not None:
+        low, high = sorted((day, month))
+        tokens |= {f"d{day}", f"md{month}-{day}", f"n{day}", f"n{month}", f"s{low}-{high}"}
+    return frozenset(tokens)

@@ -143,6 +143,8 @@ def _encode_frame(frame: pd.DataFrame, first_row: int, id_column: str, mapping: 
         tokenise = state.tokenisers[spec.name]
         memo = state.memo[spec.name]
         values = _field_values(frame, mapping[spec.name])
+        field_components = spec.components
+        targets = list(zip(token_sets[column_index:column_index + len(field_components)], field_components))
         for row, value in enumerate(values):
             key = value if isinstance(value, str) else repr(value)
             found = memo.get(key)
@@ -157,9 +159,9 @@ def _encode_frame(frame: pd.DataFrame, first_row: int, id_column: str, mapping: 
             elif status is Status.UNPARSABLE:
                 unparsable[spec.name] += 1
                 first_bad.setdefault(spec.name, first_row + row + 1)
-            for offset, component in enumerate(spec.components):
-                token_sets[column_index + offset][row] = components.get(component)
-        column_index += len(spec.components)
+            for target, component in targets:
+                target[row] = components.get(component)
+        column_index += len(field_components)
     blocks = [hasher.encode(sets) for hasher, sets in zip(state.hashers, token_sets)]
     bits = np.hstack(blocks) if blocks else np.zeros((n, 0), np.uint64)
     return _ChunkResult(ids, bits, missing, unparsable, first_bad, first_row)

@@ -103,17 +103,42 @@ def _normalise_once(s: str) -> str:
 _LATIN_SPECIAL_TABLE = str.maketrans(_LATIN_SPECIAL)
 
 
+def _ascii_table() -> dict[int, str]:
+    """Steps 5 and the folding of other punctuation, for ASCII text in one ``str.translate``."""
+    table = {}
+    for code in range(128):
+        ch = chr(code)
+        table[code] = "" if ch in _APOSTROPHES else "-" if ch in _DASHES else _fold_char(ch)
+    return table
+
+
+_ASCII_TABLE = _ascii_table()
+
+
 @lru_cache(maxsize=1 << 16)
 def _normalise_piece(s: str) -> str:
+    return _ascii_piece(s) if s.isascii() else _unicode_piece(s)
+
+
+def _ascii_piece(s: str) -> str:
+    """:func:`_unicode_piece` for ASCII text, where NFKC, NFC, the letter tables and the marks are
+    the identity and case folding is ``lower()`` (a test checks that the two agree)."""
+    return _words(s.lower().translate(_ASCII_TABLE))
+
+
+def _words(text: str) -> str:
+    # a dash survives only between two word characters: "al-rahman" stays, "a - b" -> "a b"
+    words = (_DASH_RUN.sub("-", word).strip("-") for word in text.split())
+    return " ".join(word for word in words if word)
+
+
+def _unicode_piece(s: str) -> str:
     text = unicodedata.normalize("NFKC", s).casefold()
     text = text.translate(_LATIN_SPECIAL_TABLE)
     text = _strip_marks(text)
     text = _ARABIC_DROPPED.sub("", text)
     text = text.translate(_LATIN_SPECIAL_TABLE)
     text = text.translate(_TRANSLATE)
-    text = "".join(_fold_char(ch) for ch in text)
-    # a dash survives only between two word characters: "al-rahman" stays, "a - b" -> "a b"
-    words = (_DASH_RUN.sub("-", word).strip("-") for word in text.split())
-    text = " ".join(word for word in words if word)
+    text = _words("".join(_fold_char(ch) for ch in text))
     # a last NFC pass keeps the result stable under a second application
     return unicodedata.normalize("NFC", text)

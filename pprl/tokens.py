@@ -27,12 +27,13 @@ class Status(Enum):
 Components = dict[str, frozenset[str]]
 
 
-def ngrams(text: str, n: int) -> set[str]:
-    """Padded character n-grams of a normalised string; spaces separate words."""
+def _gram_tokens(text: str, n: int) -> list[str]:
+    """``g`` + each padded character n-gram of a normalised string (spaces separate words); repeats
+    possible (a list: the caller's frozenset removes them faster than a set built here)."""
     if n == 1:
-        return set(text.replace(" ", ""))
+        return ["g" + ch for ch in text.replace(" ", "")]
     padded = f"_{text}_"
-    return {padded[i:i + n] for i in range(len(padded) - n + 1)}
+    return ["g" + padded[i:i + n] for i in range(len(padded) - n + 1)]
 
 
 def _string_tokens(value: str, options: Mapping) -> frozenset[str]:
@@ -41,9 +42,9 @@ def _string_tokens(value: str, options: Mapping) -> frozenset[str]:
         text = "".join(ch for ch in text if ch.isdigit())
     if not text:
         return frozenset()
-    tokens = {f"g{gram}" for gram in ngrams(text, options.get("ngram", 2))}
+    tokens = _gram_tokens(text, options.get("ngram", 2))
     if options.get("whole", True):
-        tokens.add(f"w{text}")
+        tokens.append(f"w{text}")
     return frozenset(tokens)
 
 
@@ -109,6 +110,6 @@ class FieldTokeniser:
 
     def _date_components(self, parsed: dates.PartialDate) -> Components:
         return {
-            "year": frozenset(dates.year_tokens(parsed, self.field.options.get("year_window", 1))),
-            "month_day": frozenset(dates.month_day_tokens(parsed)),
+            "year": dates.year_tokens(parsed, self.field.options.get("year_window", 1)),
+            "month_day": dates.month_day_tokens(parsed),
         }

@@ -289,3 +289,35 @@ def test_parquet_null_date_is_missing(tmp_path, mp_schema, secret):
     data = encoded.read(tmp_path / "out.parquet")
     assert summary.missing["birth_date"] == 1
     assert data.present[:, _col(data, "birth_date.year")].tolist() == [True, False]
+
+
+# --- encodings pinned across versions ---------------------------------------------------------------
+PINNED_SECRET = bytes(range(32))
+EXAMPLES = MISSING_PERSONS.parents[1] / "examples" / "missing-persons"
+#: SHA-256 (first 16 hex digits) of the filters of each input under PINNED_SECRET. Agencies encode
+#: with whatever pprl version they have installed: a change here means that files encoded before and
+#: after it no longer link. If intended, change TOKENS_VERSION (or the data tables), then the pins.
+PINNED = {
+    "febrl4_a": "2f6213c0f3d31317",
+    "missing-persons a": "9ec691acb14e151e",
+    "missing-persons b": "66fb7918ca4eacd4",
+}
+
+
+def _digest(tmp_path, schema, source, maps, id_column) -> str:
+    import hashlib
+
+    out = tmp_path / "pinned.parquet"
+    encode.encode_file(source, out, schema, PINNED_SECRET, maps, id_column=id_column, workers=1)
+    return hashlib.sha256(encoded.read(out).bits.tobytes()).hexdigest()[:16]
+
+
+def test_encodings_are_pinned(tmp_path, mp_schema, febrl4):
+    found = {
+        "febrl4_a": _digest(tmp_path, schema_module.load(FEBRL4_SCHEMA), febrl4["folder"] / "febrl4_a.csv", {},
+                            None),
+        "missing-persons a": _digest(tmp_path, mp_schema, EXAMPLES / "a.csv",
+                                     {"name": ["given_name", "patronymic", "surname"]}, "record_id"),
+        "missing-persons b": _digest(tmp_path, mp_schema, EXAMPLES / "b.csv", {"name": ["full_name"]}, "record_id"),
+    }
+    assert found == PINNED

@@ -2,6 +2,7 @@
 
 from hypothesis import given, settings, strategies as st
 
+from pprl import normalise
 from pprl.normalise import normalise_text
 
 
@@ -67,3 +68,16 @@ def test_idempotent(s):
 def test_idempotent_on_name_alphabets(s):
     once = normalise_text(s)
     assert normalise_text(once) == once
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127)))
+def test_ascii_fast_path_agrees_with_the_unicode_steps(s):
+    for piece in s.split(" "):
+        assert normalise._ascii_piece(piece) == normalise._unicode_piece(piece)
+
+
+def test_ascii_fast_path_on_every_ascii_character():
+    for code in range(128):
+        text = f"a{chr(code)}b{chr(code)}"
+        assert normalise._ascii_piece(text) == normalise._unicode_piece(text), code
