@@ -10,13 +10,19 @@ Per size (people in the synthetic population; agency a and b each list a share o
 ``schemas/missing-persons.json``, link with the blocking path (``pprl.link`` with exhaustive comparison
 switched off), and print:
 
-* encode, blocking and link seconds (``link_s`` is ``pprl.link`` alone, which runs its own blocking
-  again), candidates per record (``--budget``: ``blocking.BUDGET``), peak RSS (``getrusage`` max RSS
-  of this process, after blocking and at the end; and of the largest child, i.e. an encoding worker);
+* encode, link and blocking seconds (``link_s`` is ``pprl.link`` with its own blocking, run first;
+  ``blocking_s`` is the candidate generation alone, run again afterwards to measure pair
+  completeness), candidates per record (``--budget``: ``blocking.BUDGET``), peak RSS (``getrusage``
+  max RSS of this process: ``link_peak_rss_mb`` right after the linkage, which is its peak with the
+  two encoded files loaded when ``--reuse`` skipped generating the data in this process; ``peak_rss_mb`` after the candidates were generated again; and of the
+  largest child, i.e. an encoding worker);
 * pair completeness (PC): link a 20k x 20k sample (20k random records of a, their true partners in b
   and random records of b up to 20k) exhaustively; PC is the share of the pairs it matches at its own
-  threshold that the *full-size* blocked candidates contain;
-* precision / recall / F1 of the full linkage against the truth;
+  threshold that the *full-size* blocked candidates contain; ``sample_f1`` is that sample linkage's
+  own F1 (the "F1 at 20k" to compare with F1 at full size);
+* precision / recall / F1 of the full linkage against the truth, and ``f1_on_sample``: F1 of the full
+  linkage's matches of the sample's records of a only (same records as ``sample_f1``, but linked
+  against all of b, namesakes included);
 * anonlink: the pairs/second of anonlink's exhaustive Dice kernel, measured on filters of the same
   width in ``benchmarks/.venv-baselines`` (made by ``benchmarks/baselines.sh``) when that exists, and
   the time it would need for all n_a x n_b pairs.
@@ -58,13 +64,14 @@ def subset(data: encoded.EncodedData, rows: np.ndarray) -> encoded.EncodedData:
     return replace(data, ids=data.ids[rows], bits=np.ascontiguousarray(data.bits[rows]))
 
 
-def sample_completeness(a, b, truth: pd.DataFrame, ptr, idx, size: int, seed: int) -> tuple[float, int]:
-    """Exhaustive linkage of a size x size sample; share of its matches in the full candidates."""
+def sample_linkage(a, b, truth: pd.DataFrame, ptr, idx, size: int, seed: int) -> dict:
+    """Exhaustive linkage of a size x size sample: its F1 against the truth of the sample, and the
+    share of its matches that the full-size blocked candidates contain (pair completeness)."""
     rng = np.random.default_rng(seed)
     rows_a = np.sort(rng.choice(len(a.ids), min(size, len(a.ids)), replace=False))
     pos_b = pd.Series(np.arange(len(b.ids)), index=b.ids)
-    partners = truth[truth.iloc[:, 0].isin(set(a.ids[rows_a]))].iloc[:, 1]
-    rows_b = set(pos_b[partners.to_numpy()].to_numpy().tolist())
+    sample_truth = truth[truth.iloc[:, 0].isin(set(a.ids[rows_a]))]
+    rows_b = set(pos_b[sample_truth.iloc[:, 1].to_numpy()].to_numpy().tolist())
     rest = rng.permutation(len(b.ids))
     for r in rest:
         if len(rows_b) >= min(size, len(b.ids)):
@@ -76,7 +83,9 @@ def sample_completeness(a, b, truth: pd.DataFrame, ptr, idx, size: int, seed: in
     result = sample.pair(0, 1)
     chosen = link.selected(result, sa.ids, sb.ids, "one-to-one")
     ia, ib = rows_a[result.ia[chosen]], rows_b[result.ib[chosen]]
-    return blocking.pair_completeness(ptr, idx, ia, ib), len(ia)
+    metrics = evaluation.evaluate(link.matches_frame(sample, 0, 1), sample_truth)
+    return {"pc_sample": round(blocking.pair_completeness(ptr, idx, ia, ib), 4), "sample_matches": len(ia),
+            "sample_f1": round(metrics.f1, 4), "sample_ids": set(a.ids[rows_a])}
 
 
 def anonlink_rate(words: int) -> float | None:
@@ -133,24 +142,29 @@ def run(label: str, n_people: int, workdir: Path, secret: bytes, sample: int, se
     if encode_only:
         return {"size": label, **prepared}
     a, b = encoded.read(out / "a.pprl"), encoded.read(out / "b.pprl")
-    started = time.perf_counter()
-    ptr, idx, method = blocking.candidates(a, b)
-    block_s = time.perf_counter() - started
     row = {"size": label, "n_a": len(a.ids), "n_b": len(b.ids), "generate_s": prepared["generate_s"],
-           "encode_s": prepared["encode_s"], "budget": blocking.BUDGET, "blocking_s": round(block_s, 1),
-           "candidates": int(ptr[-1]), "cand_per_a": round(int(ptr[-1]) / max(len(a.ids), 1), 1),
-           "blocking_peak_rss_mb": round(peak_rss_mb()[0])}
-    if not blocking_only:
+           "encode_s": prepared["encode_s"], "budget": blocking.BUDGET}
+    if not blocking_only:  # first, so that the peak RSS measured after it is the linkage's own
         started = time.perf_counter()
         linkage = link.link([a, b], link.LinkOptions(exhaustive_pairs=0))
         matches = link.matches_frame(linkage, 0, 1)
         row["link_s"] = round(time.perf_counter() - started, 1)
-        metrics = evaluation.evaluate(matches, truth.rename(columns={"id_a": "id_a", "id_b": "id_b"}))
+        row["link_peak_rss_mb"] = round(peak_rss_mb()[0])
+        metrics = evaluation.evaluate(matches, truth)
         row.update(precision=round(metrics.precision, 4), recall=round(metrics.recall, 4), f1=round(metrics.f1, 4))
+        del linkage
+    started = time.perf_counter()
+    ptr, idx, method = blocking.candidates(a, b)
+    row.update(blocking_s=round(time.perf_counter() - started, 1), candidates=int(ptr[-1]),
+               cand_per_a=round(int(ptr[-1]) / max(len(a.ids), 1), 1))
     rss_self, rss_child = peak_rss_mb()
     row.update(peak_rss_mb=round(rss_self), peak_child_rss_mb=round(rss_child))
-    pc, sample_matches = sample_completeness(a, b, truth, ptr, idx, sample, seed)
-    row.update(pc_sample=round(pc, 4), sample_matches=sample_matches)
+    sampled = sample_linkage(a, b, truth, ptr, idx, sample, seed)
+    ids = sampled.pop("sample_ids")
+    row.update(sampled)
+    if not blocking_only:  # the full linkage judged on the sample's records of a only
+        own = matches[matches["id_a"].isin(ids)]
+        row["f1_on_sample"] = round(evaluation.evaluate(own, truth[truth.iloc[:, 0].isin(ids)]).f1, 4)
     return row
 
 
