@@ -62,7 +62,7 @@ import numpy as np
 from numba import njit, prange
 
 from pprl.encoded import EncodedData
-from pprl.similarity import _popc
+from pprl.similarity import _popc, _prefetch
 
 __all__ = ["Family", "default_families", "candidates", "iter_candidates", "pair_completeness", "METHOD"]
 
@@ -76,6 +76,8 @@ RANKED_MAX_BUCKET = 300
 MAX_SHARE = 1.0
 #: A hash count meaning "the whole column" (records agree only on an identical filter).
 EXACT = 0
+#: How many B rows ahead the ranking kernel asks for the signature it will need.
+_AHEAD = 8
 
 
 @dataclass(frozen=True)
@@ -366,7 +368,12 @@ def _block_ranked(lo, hi, ob, place, n_b, budget, cap, chunks, rows, sig_a, sig_
                 size = hi[r, band] - lo[r, band]
                 if size == 0 or size > cap:
                     continue
-                for t in range(lo[r, band], hi[r, band]):
+                end = hi[r, band]
+                for t in range(lo[r, band], end):
+                    if t + _AHEAD < end:  # B rows of a bucket are scattered: fetch a few ahead
+                        ahead = ob[band, t + _AHEAD]
+                        _prefetch(sig_b, ahead)
+                        _prefetch(acc, ahead)
                     j = ob[band, t]
                     if acc[j] == 0:
                         touched[m] = j

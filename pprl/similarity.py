@@ -67,6 +67,37 @@ def _popc(typingctx, x):
     return sig, codegen
 
 
+@intrinsic
+def _prefetch(typingctx, array, index):
+    """Ask the CPU to start loading the cache line of ``array[index]`` (first element of that row for
+    a 2-D array): LLVM ``prefetch``, a hint with no effect on any result. For kernels that look up
+    rows in an order the hardware prefetcher cannot guess."""
+    if not isinstance(array, types.Array) or not isinstance(index, types.Integer):
+        return None
+    sig = types.void(array, index)
+
+    def codegen(context, builder, signature, args):
+        from llvmlite import ir
+        from numba.core import cgutils
+
+        array_type = signature.args[0]
+        view = context.make_array(array_type)(context, builder, args[0])
+        row = context.cast(builder, args[1], signature.args[1], types.intp)
+        indices = [row] + [context.get_constant(types.intp, 0)] * (array_type.ndim - 1)
+        pointer = cgutils.get_item_pointer(context, builder, array_type, view, indices, wraparound=False)
+        # LLVM with opaque pointers has one pointer type ("llvm.prefetch.p0"); older LLVM wants an i8*
+        opaque = getattr(pointer.type, "is_opaque", False)
+        byte_pointer = pointer.type if opaque else ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        prefetch = builder.module.declare_intrinsic(
+            "llvm.prefetch", [byte_pointer], ir.FunctionType(ir.VoidType(), [byte_pointer, i32, i32, i32]))
+        # read access, high temporal locality, data cache
+        builder.call(prefetch, [pointer if opaque else builder.bitcast(pointer, byte_pointer), i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
 @njit(cache=True, inline="always")
 def _field_inter(a, i, b, j, lo, hi):
     """|a[i, lo:hi] & b[j, lo:hi]| in bits; unrolled by four words (faster than the loop LLVM
