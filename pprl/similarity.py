@@ -47,6 +47,8 @@ _BUFFER_BUDGET = 64 << 20
 _ENTRY_BYTES = 16  # float64 score + int64 index
 # Rows per scheduling chunk of the parallel loops (candidate lists make row costs uneven).
 _CHUNK_ROWS = 16
+# Candidates ahead whose B row the candidate scan asks the CPU to fetch.
+_AHEAD = 16
 # Seed of the bit order whose min-wise hash sorts B for the all-pairs scan (speed only).
 _SCAN_SEED = 20261126
 
@@ -69,10 +71,16 @@ def _popc(typingctx, x):
 
 @intrinsic
 def _prefetch(typingctx, array, index):
-    """Ask the CPU to start loading the cache line of ``array[index]`` (first element of that row for
-    a 2-D array): LLVM ``prefetch``, a hint with no effect on any result. For kernels that look up
-    rows in an order the hardware prefetcher cannot guess."""
-    if not isinstance(array, types.Array) or not isinstance(index, types.Integer):
+    """Ask the CPU to start loading the cache line of ``array[index]`` (an integer: the first element of
+    that row; or a tuple of integers): LLVM ``prefetch``, a hint with no effect on any result. For
+    kernels that look up rows in an order the hardware prefetcher cannot guess."""
+    if isinstance(index, types.Integer):
+        index_types = [index]
+    elif isinstance(index, types.UniTuple) and isinstance(index.dtype, types.Integer):
+        index_types = [index.dtype] * index.count
+    else:
+        return None
+    if not isinstance(array, types.Array) or len(index_types) > array.ndim:
         return None
     sig = types.void(array, index)
 
@@ -82,8 +90,10 @@ def _prefetch(typingctx, array, index):
 
         array_type = signature.args[0]
         view = context.make_array(array_type)(context, builder, args[0])
-        row = context.cast(builder, args[1], signature.args[1], types.intp)
-        indices = [row] + [context.get_constant(types.intp, 0)] * (array_type.ndim - 1)
+        given = [args[1]] if len(index_types) == 1 and isinstance(signature.args[1], types.Integer) \
+            else cgutils.unpack_tuple(builder, args[1], len(index_types))
+        indices = [context.cast(builder, value, kind, types.intp) for value, kind in zip(given, index_types)]
+        indices += [context.get_constant(types.intp, 0)] * (array_type.ndim - len(indices))
         pointer = cgutils.get_item_pointer(context, builder, array_type, view, indices, wraparound=False)
         # LLVM with opaque pointers has one pointer type ("llvm.prefetch.p0"); older LLVM wants an i8*
         opaque = getattr(pointer.type, "is_opaque", False)
@@ -300,6 +310,12 @@ def _score_rows(bits_a, pc_a, bits_b, pc_b, offsets, table, prior, floor, delta,
         top = -np.inf
         t = 0
         while t + 4 <= n:
+            if use_cand:  # candidates are scattered over B: fetch the rows of a later group ahead
+                for k in range(t + _AHEAD, min(t + _AHEAD + 4, n)):
+                    ahead = cand_idx[lo + k]
+                    for w in range(0, bits_b.shape[1], 8):  # every 64-byte line of the row
+                        _prefetch(bits_b, (ahead, w))
+                    _prefetch(pc_b, ahead)
             j0 = _position(t, lo, first, nb, use_cand, cand_idx)
             j1 = _position(t + 1, lo, first, nb, use_cand, cand_idx)
             j2 = _position(t + 2, lo, first, nb, use_cand, cand_idx)
