@@ -104,7 +104,7 @@ _LATIN_SPECIAL_TABLE = str.maketrans(_LATIN_SPECIAL)
 
 
 def _ascii_table() -> dict[int, str]:
-    """Steps 5 and the folding of other punctuation, for ASCII text in one ``str.translate``."""
+    """Step 5 and the folding of other punctuation into spaces, for ASCII text in one ``str.translate``."""
     table = {}
     for code in range(128):
         ch = chr(code)
