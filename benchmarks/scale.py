@@ -14,8 +14,9 @@ switched off), and print:
   ``blocking_s`` is the candidate generation alone, run again afterwards to measure pair
   completeness), candidates per record (``--budget``: ``blocking.BUDGET``), peak RSS (``getrusage``
   max RSS of this process: ``link_peak_rss_mb`` right after the linkage, which is its peak with the
-  two encoded files loaded when ``--reuse`` skipped generating the data in this process; ``peak_rss_mb`` after the candidates were generated again; and of the
-  largest child, i.e. an encoding worker);
+  two encoded files loaded when ``--reuse`` skipped generating the data in this process;
+  ``peak_rss_mb`` after the candidates were generated again; and of the largest child, i.e. an
+  encoding worker);
 * pair completeness (PC): link a 20k x 20k sample (20k random records of a, their true partners in b
   and random records of b up to 20k) exhaustively; PC is the share of the pairs it matches at its own
   threshold that the *full-size* blocked candidates contain; ``sample_f1`` is that sample linkage's

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 
 import numpy as np
 import pandas as pd
@@ -305,8 +306,6 @@ PINNED = {
 
 
 def _digest(tmp_path, schema, source, maps, id_column) -> str:
-    import hashlib
-
     out = tmp_path / "pinned.parquet"
     encode.encode_file(source, out, schema, PINNED_SECRET, maps, id_column=id_column, workers=1)
     return hashlib.sha256(encoded.read(out).bits.tobytes()).hexdigest()[:16]
