@@ -65,9 +65,10 @@ def subset(data: encoded.EncodedData, rows: np.ndarray) -> encoded.EncodedData:
     return replace(data, ids=data.ids[rows], bits=np.ascontiguousarray(data.bits[rows]))
 
 
-def sample_linkage(a, b, truth: pd.DataFrame, ptr, idx, size: int, seed: int) -> dict:
-    """Exhaustive linkage of a size x size sample: its F1 against the truth of the sample, and the
-    share of its matches that the full-size blocked candidates contain (pair completeness)."""
+def sample_linkage(a, b, truth: pd.DataFrame, ptr, idx, size: int, seed: int) -> tuple[dict, set]:
+    """Exhaustive linkage of a size x size sample: its F1 against the truth of the sample and the
+    share of its matches that the full-size blocked candidates contain (pair completeness); and the
+    IDs of the sample's records of a."""
     rng = np.random.default_rng(seed)
     rows_a = np.sort(rng.choice(len(a.ids), min(size, len(a.ids)), replace=False))
     pos_b = pd.Series(np.arange(len(b.ids)), index=b.ids)
@@ -86,7 +87,7 @@ def sample_linkage(a, b, truth: pd.DataFrame, ptr, idx, size: int, seed: int) ->
     ia, ib = rows_a[result.ia[chosen]], rows_b[result.ib[chosen]]
     metrics = evaluation.evaluate(link.matches_frame(sample, 0, 1), sample_truth)
     return {"pc_sample": round(blocking.pair_completeness(ptr, idx, ia, ib), 4), "sample_matches": len(ia),
-            "sample_f1": round(metrics.f1, 4), "sample_ids": set(a.ids[rows_a])}
+            "sample_f1": round(metrics.f1, 4)}, set(a.ids[rows_a])
 
 
 def anonlink_rate(words: int) -> float | None:
@@ -160,8 +161,7 @@ def run(label: str, n_people: int, workdir: Path, secret: bytes, sample: int, se
                cand_per_a=round(int(ptr[-1]) / max(len(a.ids), 1), 1))
     rss_self, rss_child = peak_rss_mb()
     row.update(peak_rss_mb=round(rss_self), peak_child_rss_mb=round(rss_child))
-    sampled = sample_linkage(a, b, truth, ptr, idx, sample, seed)
-    ids = sampled.pop("sample_ids")
+    sampled, ids = sample_linkage(a, b, truth, ptr, idx, sample, seed)
     row.update(sampled)
     if not blocking_only:  # the full linkage judged on the sample's records of a only
         own = matches[matches["id_a"].isin(ids)]

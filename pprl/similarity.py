@@ -74,7 +74,8 @@ def _prefetch(typingctx, array, index):
     """Ask the CPU to start loading the cache line of ``array[index]`` (an integer: the first element of
     that row; or a tuple of integers): LLVM ``prefetch``, a hint with no effect on any result. For
     kernels that look up rows in an order the hardware prefetcher cannot guess."""
-    if isinstance(index, types.Integer):
+    scalar = isinstance(index, types.Integer)
+    if scalar:
         index_types = [index]
     elif isinstance(index, types.UniTuple) and isinstance(index.dtype, types.Integer):
         index_types = [index.dtype] * index.count
@@ -90,8 +91,7 @@ def _prefetch(typingctx, array, index):
 
         array_type = signature.args[0]
         view = context.make_array(array_type)(context, builder, args[0])
-        given = [args[1]] if len(index_types) == 1 and isinstance(signature.args[1], types.Integer) \
-            else cgutils.unpack_tuple(builder, args[1], len(index_types))
+        given = [args[1]] if scalar else cgutils.unpack_tuple(builder, args[1], len(index_types))
         indices = [context.cast(builder, value, kind, types.intp) for value, kind in zip(given, index_types)]
         indices += [context.get_constant(types.intp, 0)] * (array_type.ndim - len(indices))
         pointer = cgutils.get_item_pointer(context, builder, array_type, view, indices, wraparound=False)
