@@ -30,6 +30,10 @@ deliberately independent of :mod:`pprl.translit`, so that benchmarks are not cir
 from ``pprl/data/synth/given_names.csv`` and ``surnames.csv`` (Cyrillic, Arabic-script form and
 conventional Latin spellings where meaningful); gendered surnames and patronymics follow the
 Russian rules (-ов/-ова, -ский/-ская, -ович/-евич/-овна/-евна, Илья -> Ильич, Юрий -> Юрьевич).
+Half the families (``TAIL_SHARE``) carry one of those common surnames, the others one of about
+2,000 rarer ones formed as real ones are (:func:`derived_surname`): an ancestor's given name or a
+word, sometimes after a compounding first name, with the origin's endings
+(``surname_stems.csv``: Гаджимагомедов, Евлоев, Ильин, Гасанзаде, Аль-Рашид).
 
 Difficulty knobs (``DIFFICULTIES[name]`` is a :class:`Difficulty`; probabilities per record or per
 name part):
@@ -106,6 +110,10 @@ ORIGIN_WEIGHTS = np.array([0.30, 0.25, 0.08, 0.07, 0.08, 0.08, 0.07, 0.07])
 ARABIC_ORIGIN = ORIGINS.index("arabic")
 
 C_SHARE = 0.3
+# Share of families whose surname is not one of the common ones in surnames.csv but one of the
+# thousands derived in surname_stems.csv: with the common ones alone, a population of a million
+# would have a few hundred surnames, and namesakes far beyond what real registers show.
+TAIL_SHARE = 0.5
 DATE_LO = np.datetime64("2000-01-01")
 DATE_HI = np.datetime64("2018-06-30")
 
@@ -220,6 +228,36 @@ def patronymic(father_given: str, female: bool) -> str:
     if low[-1] in _HISSING:
         return name + ("евна" if female else "евич")
     return name + ("овна" if female else "ович")
+
+
+def derived_surname(stem: str, suffix: str, prefix: str = "") -> str:
+    """A surname formed from an ancestor's name or a word, the way most Russian and Caucasian
+    surnames are: ``-ов``/``-ев`` (Магомед -> Магомедов, Муса -> Мусаев, Юрий -> Юрьев), ``-ин``
+    (Илья -> Ильин), ``-ов/ин`` (the Russian choice between the two), ``-ский`` (Жук ->
+    Жуковский), or a literal ending (Гасан + заде, Мамед + ли, Arabic family names bare);
+    ``prefix`` is a compounding first name (Гаджи + Магомед -> Гаджимагомедов) or a particle
+    ending in a hyphen (Аль- + Рашид -> Аль-Рашид)."""
+    head, *rest = stem.split("-")
+    name = head + "".join(r.lower() for r in rest)      # Абу-Бакар -> Абубакаров
+    if prefix and not prefix.endswith("-"):
+        name = prefix + name.lower()
+    low = name.lower()
+    if suffix == "ов/ин":                              # Russian: Никита -> Никитин, Иван -> Иванов
+        suffix = "ин" if low[-1] in "ая" else "ов"
+    if suffix == "ов":
+        if low.endswith("ий") and len(low) > 3:     # Юрий -> Юрьев, Дмитрий -> Дмитриев
+            name = name[:-2] + ("ь" if low[-3] in "рлн" and low != "дмитрий" else "и") + "ев"
+        elif low[-1] in "йь":                         # Сергей -> Сергеев, Гусь -> Гусев
+            name = name[:-1] + "ев"
+        else:                                         # Муса -> Мусаев, Малыш -> Малышев
+            name += "ев" if low[-1] in _VOWELS or low[-1] in "жшчщ" else "ов"
+    elif suffix == "ин":
+        name = (name[:-1] if low[-1] in "аяйь" else name) + "ин"
+    elif suffix == "ский":
+        name = derived_surname(name, "ов") + "ский"
+    else:
+        name += suffix
+    return prefix + name if prefix.endswith("-") else name
 
 
 def gendered_surname(surname: str, female: bool) -> str:
@@ -359,7 +397,8 @@ class _Vocab:
     patr: np.ndarray            # (T, 2) token of patronymic (m, f) for male given names
     fem: np.ndarray             # token of the feminine surname form
     given_pools: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]]   # (origin, sex)
-    surname_pools: dict[int, tuple[np.ndarray, np.ndarray]]
+    surname_pools: dict[int, tuple[np.ndarray, np.ndarray]]   # common surnames (surnames.csv)
+    tail_pools: dict[int, tuple[np.ndarray, np.ndarray]]      # rarer derived ones
     tok_arr: np.ndarray         # object array of the token strings
 
 
@@ -403,23 +442,30 @@ def _vocab() -> _Vocab:
         ws.append(float(r["weight"]))
         if r["sex"] == "M":
             male.add(t)
-    sp: dict[int, tuple[list[int], list[float]]] = {}
     fem_of: dict[int, int] = {}
-    for r in surname_rows:
-        t = tok(r["cyrillic"])
-        f = tok(gendered_surname(r["cyrillic"], True))
+
+    def add_surname(pools: dict, origin: str, name: str, weight: float, arabic_form: str = "") -> None:
+        t = tok(name)
+        f = tok(gendered_surname(name, True))
         fem_of[t] = f
         fem_of.setdefault(f, f)
-        if r["arabic"]:
-            arabic.setdefault(t, r["arabic"])
+        if arabic_form:
+            arabic.setdefault(t, arabic_form)
             if f != t:
-                arabic.setdefault(f, r["arabic"] + "ا")
-        for s in (r["cyrillic"], gendered_surname(r["cyrillic"], True)):
-            if "ё" in s:
-                cyr_vars.setdefault(index[s], []).append(s.replace("ё", "е"))
-        ids, ws = sp.setdefault(ORIGINS.index(r["origin"]), ([], []))
+                arabic.setdefault(f, arabic_form + "ا")
+        for s in (name, gendered_surname(name, True)):
+            if "ё" in s and index[s] not in cyr_vars:
+                cyr_vars[index[s]] = [s.replace("ё", "е")]
+        ids, ws = pools.setdefault(ORIGINS.index(origin), ([], []))
         ids.append(t)
-        ws.append(float(r["weight"]))
+        ws.append(weight)
+
+    sp: dict[int, tuple[list[int], list[float]]] = {}
+    for r in surname_rows:
+        add_surname(sp, r["origin"], r["cyrillic"], float(r["weight"]), r["arabic"])
+    tp: dict[int, tuple[list[int], list[float]]] = {}
+    for origin, name, weight in _surname_tail(given_rows):
+        add_surname(tp, origin, name, weight)
     patr_pairs: dict[int, tuple[int, int]] = {}
     for t in sorted(male):
         patr_pairs[t] = (tok(patronymic(tokens[t], False)), tok(patronymic(tokens[t], True)))
@@ -441,9 +487,34 @@ def _vocab() -> _Vocab:
         fem[t] = f
     given_pools = {k: (np.array(ids, np.int64), np.array(ws) / sum(ws)) for k, (ids, ws) in gp.items()}
     surname_pools = {k: (np.array(ids, np.int64), np.array(ws) / sum(ws)) for k, (ids, ws) in sp.items()}
+    tail_pools = {k: (np.array(ids, np.int64), np.array(ws) / sum(ws)) for k, (ids, ws) in tp.items()}
     tok_arr = np.array(tokens, dtype=object)
     return _Vocab(tokens, index, arr_ar, lv_start, lv_count, lv_flat, cyr_alt, patr, fem,
-                  given_pools, surname_pools, tok_arr)
+                  given_pools, surname_pools, tail_pools, tok_arr)
+
+
+def _surname_tail(given_rows: list[dict]) -> list[tuple[str, str, float]]:
+    """(origin, surname, weight) of the rarer surnames: every prefix x stem x suffix of
+    ``surname_stems.csv`` per origin, the stems being its listed roots and the origin's male given
+    names; weight = product of the three weights."""
+    with open(DATA_DIR / "surname_stems.csv", encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    parts: dict[tuple[str, str], dict[str, float]] = {}
+    for r in rows:
+        parts.setdefault((r["origin"], r["kind"]), {})[r["cyrillic"]] = float(r["weight"])
+    for r in given_rows:
+        if r["sex"] == "M":
+            parts.setdefault((r["origin"], "root"), {}).setdefault(r["cyrillic"], float(r["weight"]))
+    tail: dict[tuple[str, str], float] = {}
+    for origin in ORIGINS:
+        for prefix, wp in parts[(origin, "prefix")].items():
+            for stem, wr in parts[(origin, "root")].items():
+                if prefix and stem.lower().startswith(prefix.rstrip("-").lower()):
+                    continue        # no Гаджи-Гаджиев, Аль-Аль-...
+                for suffix, ws in parts[(origin, "suffix")].items():
+                    key = (origin, derived_surname(stem, suffix, prefix))
+                    tail[key] = tail.get(key, 0.0) + wp * wr * ws
+    return [(origin, name, w) for (origin, name), w in tail.items()]
 
 
 def _render(V: _Vocab, tok: np.ndarray, sysidx: np.ndarray, var: np.ndarray, seed: int
@@ -624,12 +695,15 @@ def _sample_given(V: _Vocab, origin: np.ndarray, sex: np.ndarray, rng: np.random
 
 
 def _sample_surname(V: _Vocab, origin: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A common surname for ``1 - TAIL_SHARE`` of the families, a rarer derived one for the rest."""
     out = np.empty(len(origin), np.int64)
-    for o, (ids, p) in V.surname_pools.items():
-        mask = origin == o
-        k = int(mask.sum())
-        if k:
-            out[mask] = ids[_pick(rng, k, p)]
+    tail = rng.random(len(origin)) < TAIL_SHARE
+    for pools, use in ((V.surname_pools, ~tail), (V.tail_pools, tail)):
+        for o, (ids, p) in pools.items():
+            mask = (origin == o) & use
+            k = int(mask.sum())
+            if k:
+                out[mask] = ids[_pick(rng, k, p)]
     return out
 
 

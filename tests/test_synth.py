@@ -247,6 +247,33 @@ def test_gendered_surnames(m, f):
     assert synth.gendered_surname(m, False) == m
 
 
+@pytest.mark.parametrize("stem,suffix,prefix,surname", [
+    ("Магомед", "ов", "", "Магомедов"), ("Муса", "ов", "", "Мусаев"), ("Али", "ов", "", "Алиев"),
+    ("Юрий", "ов", "", "Юрьев"), ("Дмитрий", "ов", "", "Дмитриев"), ("Сергей", "ов", "", "Сергеев"),
+    ("Гусь", "ов", "", "Гусев"), ("Малыш", "ов", "", "Малышев"), ("Кузнец", "ов", "", "Кузнецов"),
+    ("Никита", "ов/ин", "", "Никитин"), ("Иван", "ов/ин", "", "Иванов"), ("Илья", "ин", "", "Ильин"),
+    ("Жук", "ский", "", "Жуковский"), ("Гасан", "заде", "", "Гасанзаде"), ("Мамед", "ли", "", "Мамедли"),
+    ("Абу-Бакар", "ов", "", "Абубакаров"), ("Магомед", "ов", "Гаджи", "Гаджимагомедов"),
+    ("Рашид", "", "Аль-", "Аль-Рашид"),
+])
+def test_derived_surnames(stem, suffix, prefix, surname):
+    assert synth.derived_surname(stem, suffix, prefix) == surname
+
+
+def test_surnames_have_a_long_tail():
+    """Half the families carry one of the common surnames, the rest one of thousands of rarer
+    ones: 100,000 people have far more surnames than the common list, and no surname is shared by
+    more than a few percent of them."""
+    v = synth._vocab()
+    p = synth._people(100_000, DIFFICULTIES["medium"], v, np.random.default_rng(0))
+    family_surnames = pd.Series(p.surname).groupby(p.fam).first()
+    common = {int(t) for ids, _ in v.surname_pools.values() for t in ids}
+    # a derived surname can be a common one too (Магомед -> Магомедов)
+    assert 1 - synth.TAIL_SHARE - 0.01 < family_surnames.isin(common).mean() < 1 - synth.TAIL_SHARE / 2
+    assert family_surnames.nunique() > 1500
+    assert family_surnames.value_counts(normalize=True).iloc[0] < 0.05
+
+
 @pytest.mark.parametrize("system,expected", [
     ("icao", "Evloev Shamil"), ("bgn", "Yevloyev Shamil’"), ("iso9", "Evloev Šamilʹ"),
     ("german", "Jewlojew Schamil"), ("french", "Ievloiev Chamil"), ("english", "Yevloev Shamil"),
