@@ -41,14 +41,16 @@ a linkage streams blocks into scoring and never holds all pairs of a 1M x 1M inp
 
 Pair completeness (:func:`pair_completeness`): the share of the pairs that the exhaustive linkage
 matches at its threshold which the candidates contain. The default families were chosen so that it
-is >= 0.99 on the synthetic missing-persons data up to 100k people (see ``benchmarks/scale.py``).
-Not yet at 1M people (800k x 800k records): there the buckets of common names outgrow the cap and the
-budget cuts among namesakes; pair completeness on the 20k sample is 0.9705 at the defaults (300/300,
-about 0.30 ms of blocking per A row on this 2-core machine), 0.9816 at cap/budget 450/450 (0.39 ms),
-0.9889 at 600/800 (0.53 ms), 0.9925 at 1000/1000 (0.67 ms). But the linkage keeps only the best
-``link.KEEP_CANDIDATES`` (10) candidates per A row by prior score: of the 20k sample's matches, 88.8%
-are among those 10 when the candidates are the union of all bands (17,000 per record), 88.8% too
-with the 300 ranked ones - the budget loses (almost) nothing the linkage would have kept.
+is >= 0.99 on the synthetic missing-persons data up to 100k records a side (see
+``benchmarks/scale.py``). Not at 1M x 1M: there the buckets of common names outgrow the cap and the
+budget cuts among namesakes; pair completeness on the 20k sample is 0.963 at the defaults (300/300,
+about 0.28 ms of blocking per A row on this 2-core machine), 0.971 at cap/budget 600/300 (0.50 ms),
+0.970 at 1000/300, 0.993 at 1000/3000 (0.86 ms); signatures of 64 bytes (8 min-hashes of each date
+column and parent's given name) rank no better. But the linkage keeps only the best
+``link.KEEP_CANDIDATES`` (10) candidates per A row by prior score: at 800k x 800k, of the 20k
+sample's matches, 88.8% are among those 10 when the candidates are the union of all bands (17,000
+per record), 88.8% too with the 300 ranked ones - the budget loses (almost) nothing the linkage
+would have kept.
 """
 
 from __future__ import annotations
