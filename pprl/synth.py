@@ -111,8 +111,8 @@ ARABIC_ORIGIN = ORIGINS.index("arabic")
 
 C_SHARE = 0.3
 # Share of families whose surname is not one of the common ones in surnames.csv but one of the
-# thousands derived in surname_stems.csv: with the common ones alone, a population of a million
-# would have a few hundred surnames, and namesakes far beyond what real registers show.
+# ~2,000 derived from surname_stems.csv: with the common ones alone, a population of a million
+# would share 170 surnames, and namesakes would multiply far beyond what real registers show.
 TAIL_SHARE = 0.5
 DATE_LO = np.datetime64("2000-01-01")
 DATE_HI = np.datetime64("2018-06-30")

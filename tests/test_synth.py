@@ -261,7 +261,7 @@ def test_derived_surnames(stem, suffix, prefix, surname):
 
 
 def test_surnames_have_a_long_tail():
-    """Half the families carry one of the common surnames, the rest one of thousands of rarer
+    """Half the families carry one of the common surnames, the rest one of ~2,000 rarer
     ones: 100,000 people have far more surnames than the common list, and no surname is shared by
     more than a few percent of them."""
     v = synth._vocab()
