@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Sequence
 
 import numpy as np
@@ -191,6 +191,13 @@ def link_pair(a: Prepared, b: Prepared, index_a: int, index_b: int, options: Lin
         sample, records = _fit_sample(ia, a.size, rng)
         model = scoring.fit(binned[sample], ia[sample], random, records, b.size, rules.family)
     evidence = scoring.match_evidence(binned, model, _missing_penalty(model.table, rules.disagrees))
+    score = scoring.two_sided_posterior(evidence, ia, ib, model.share, a.size, b.size)
+    # EM counts the namesakes of records that have no partner as matches and overestimates the share
+    # (100k x 100k synthetic: 0.97 where 0.75 is true); the one-to-one posteriors' sum counts them
+    # once (0.78 there): rescore with it when it is lower (a count that can only lower the share
+    # cannot feed on itself)
+    share = float(np.clip(score.sum() / max(a.size, 1), 1e-6, model.share))
+    model = replace(model, share=share, expected_matches=min(share * a.size, float(min(a.size, b.size))))
     score = scoring.two_sided_posterior(evidence, ia, ib, model.share, a.size, b.size)
     keep = score >= MIN_SCORE
     ia, ib, score, binned = ia[keep], ib[keep], score[keep], binned[keep]
