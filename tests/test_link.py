@@ -425,3 +425,30 @@ def test_relatives_share_the_family_columns_not_the_given_ones(tmp_path, mp_sche
     assert rules["name"] and rules["name.family"] and not rules["name.given"]
     assert rules["mother_name"] and rules["mother_name.given"]  # the whole field is shared_by_relatives
     assert not rules["birth_date.year"] and not rules["sex"]
+
+
+def test_match_share_is_counted_one_to_one(tmp_path, mp_schema, monkeypatch):
+    """EM takes the namesakes of records without a partner for matches and overestimates the share of
+    records that have one; the linkage rescores with the share its one-to-one posteriors count."""
+    from pprl import scoring, synth
+
+    fitted = []
+    fit = scoring.fit
+
+    def recording_fit(*args, **kwargs):
+        fitted.append(fit(*args, **kwargs))
+        return fitted[-1]
+
+    monkeypatch.setattr(scoring, "fit", recording_fit)
+    data = synth.generate(2000, seed=0, difficulty="medium")
+    secret = keys.generate_secret()
+    paths = []
+    for name, columns in (("a", ["surname", "given_name", "patronymic"]), ("b", ["full_name"])):
+        data.exports[name].to_csv(tmp_path / f"{name}.csv", index=False)
+        encode.encode_file(tmp_path / f"{name}.csv", tmp_path / f"{name}.pprl", mp_schema, secret,
+                           {"name": columns}, "record_id", name, workers=1)
+        paths.append(tmp_path / f"{name}.pprl")
+    result = linking.link([encoded.read(p) for p in paths]).pair(0, 1)
+    true_share = len(data.truth[("a", "b")]) / len(data.exports["a"])   # 0.75
+    assert fitted[0].share > true_share + 0.05
+    assert abs(result.model.share - true_share) < 0.05
