@@ -193,8 +193,8 @@ def link_pair(a: Prepared, b: Prepared, index_a: int, index_b: int, options: Lin
     evidence = scoring.match_evidence(binned, model, _missing_penalty(model.table, rules.disagrees))
     score = scoring.two_sided_posterior(evidence, ia, ib, model.share, a.size, b.size)
     # EM counts the namesakes of records that have no partner as matches and overestimates the share
-    # (100k x 100k synthetic: 0.97 where 0.75 is true); the one-to-one posteriors' sum counts them
-    # once (0.78 there): rescore with it when it is lower (a count that can only lower the share
+    # (100k x 100k synthetic: 0.97-0.99 where 0.75 is true); the one-to-one posteriors' sum counts them
+    # once (0.76-0.79 there): rescore with it when it is lower (a count that can only lower the share
     # cannot feed on itself)
     share = float(np.clip(score.sum() / max(a.size, 1), 1e-6, model.share))
     model = replace(model, share=share, expected_matches=min(share * a.size, float(min(a.size, b.size))))
