@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from pprl import encode, encoded, keys, link as linking, schema as schema_module
+from pprl import encode, encoded, keys, link as linking, schema as schema_module, scoring, synth
 from pprl.cli import main
 from tests.conftest import MISSING_PERSONS, leftovers
 
@@ -430,8 +430,6 @@ def test_relatives_share_the_family_columns_not_the_given_ones(tmp_path, mp_sche
 def test_match_share_is_counted_one_to_one(tmp_path, mp_schema, monkeypatch):
     """EM takes the namesakes of records without a partner for matches and overestimates the share of
     records that have one; the linkage rescores with the share its one-to-one posteriors count."""
-    from pprl import scoring, synth
-
     fitted = []
     fit = scoring.fit
 
