@@ -197,7 +197,7 @@ def link_pair(a: Prepared, b: Prepared, index_a: int, index_b: int, options: Lin
     # once (0.76-0.79 there): rescore with it when it is lower (a count that can only lower the share
     # cannot feed on itself)
     share = float(np.clip(score.sum() / max(a.size, 1), 1e-6, model.share))
-    model = replace(model, share=share, expected_matches=min(share * a.size, float(min(a.size, b.size))))
+    model = replace(model, share=share, expected_matches=scoring.expected_match_count(share, a.size, b.size))
     score = scoring.two_sided_posterior(evidence, ia, ib, model.share, a.size, b.size)
     keep = score >= MIN_SCORE
     ia, ib, score, binned = ia[keep], ib[keep], score[keep], binned[keep]

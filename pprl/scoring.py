@@ -206,8 +206,13 @@ def _model(m_counts: np.ndarray, f_counts: np.ndarray, u_counts: np.ndarray, sha
            size_b: int, family: np.ndarray, related_share: float, iterations: int) -> Model:
     table = _monotone_table(m_counts, u_counts)
     related = _monotone_table(f_counts, u_counts, increasing=family) if family.any() else None
-    return Model(table, share, size_b, True, min(share * size_a, float(min(size_a, size_b))), iterations,
+    return Model(table, share, size_b, True, expected_match_count(share, size_a, size_b), iterations,
                  related, related_share)
+
+
+def expected_match_count(share: float, size_a: int, size_b: int) -> float:
+    """True matches a model with this match share expects (at most one per record on either side)."""
+    return min(share * size_a, float(min(size_a, size_b)))
 
 
 def probability(logodds: np.ndarray) -> np.ndarray:

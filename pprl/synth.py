@@ -202,10 +202,16 @@ _VOWELS = set("аеёиоуыэюя")
 _HISSING = set("жшчщц")
 
 
+def _unhyphenated(name: str) -> str:
+    """A compound name as one word, as patronymics and surnames write it (Саид-Магомед ->
+    Саидмагомед)."""
+    head, *rest = name.split("-")
+    return head + "".join(r.lower() for r in rest)
+
+
 def patronymic(father_given: str, female: bool) -> str:
     """Russian patronymic from a father's given name (Магомед -> Магомедович / Магомедовна)."""
-    head, *rest = father_given.split("-")
-    name = head + "".join(r.lower() for r in rest)   # Саид-Магомед -> Саидмагомедович
+    name = _unhyphenated(father_given)   # Саид-Магомед -> Саидмагомедович
     low = name.lower()
     if low in ("илья",):
         return name[:-1] + ("инична" if female else "ич")
@@ -237,8 +243,7 @@ def derived_surname(stem: str, suffix: str, prefix: str = "") -> str:
     Жуковский), or a literal ending (Гасан + заде, Мамед + ли, Arabic family names bare);
     ``prefix`` is a compounding first name (Гаджи + Магомед -> Гаджимагомедов) or a particle
     ending in a hyphen (Аль- + Рашид -> Аль-Рашид)."""
-    head, *rest = stem.split("-")
-    name = head + "".join(r.lower() for r in rest)      # Абу-Бакар -> Абубакаров
+    name = _unhyphenated(stem)      # Абу-Бакар -> Абубакаров
     if prefix and not prefix.endswith("-"):
         name = prefix + name.lower()
     low = name.lower()
