@@ -39,6 +39,11 @@ MIN_RANDOM_PAIRS = 1_000
 #: The weights are fitted on the candidates of at most this many records of the first dataset, drawn
 #: at random: the distributions they estimate need thousands of pairs, not millions.
 FIT_RECORDS = 20_000
+#: Factor on the fitted weights of a name's parts (``name.given``, ``name.family``) when the whole
+#: name is a column too: the whole already holds their tokens (see :mod:`pprl.scoring`). Measured on
+#: 100k x 100k synthetic records, F1 at 1, 0.7, 0.5, 0.3, 0: medium 0.902, 0.911, 0.914, 0.912, 0.863;
+#: easy 0.980, 0.983, 0.987, 0.988, 0.977.
+PART_WEIGHT = 0.5
 
 
 @dataclass
@@ -101,6 +106,7 @@ class ColumnRules:
     weights: np.ndarray  # prior weight
     disagrees: np.ndarray  # a missing value counts as disagreement
     family: np.ndarray  # relatives share the value
+    factor: np.ndarray  # on the fitted weights: PART_WEIGHT for a part of a name whose whole is a column
 
     @classmethod
     def of(cls, data: EncodedData) -> "ColumnRules":
@@ -111,9 +117,11 @@ class ColumnRules:
         family = [bool(f.get("shared_by_relatives", False))
                   or (f["type"] == "person_name" and c.name in (c.field, f"{c.field}.family"))
                   for f, c in zip(spec, data.columns)]
+        wholes = {c.name for c in data.columns}
+        part = [c.name != c.field and c.field in wholes for c in data.columns]
         return cls(np.array([float(f.get("weight", 1.0)) for f in spec]),
                    np.array([f.get("missing", "neutral") == "disagree" for f in spec], dtype=bool),
-                   np.array(family, dtype=bool))
+                   np.array(family, dtype=bool), np.where(part, PART_WEIGHT, 1.0))
 
 
 def _missing_penalty(table: np.ndarray, disagrees: np.ndarray) -> np.ndarray:
@@ -189,7 +197,8 @@ def link_pair(a: Prepared, b: Prepared, index_a: int, index_b: int, options: Lin
         rng = np.random.default_rng(options.seed)
         random = _random_pairs(a, b, (ia, ib), rng)
         sample, records = _fit_sample(ia, a.size, rng)
-        model = scoring.fit(binned[sample], ia[sample], random, records, b.size, rules.family)
+        model = scoring.fit(binned[sample], ia[sample], random, records, b.size, rules.family, cols=ib[sample],
+                            column_factor=rules.factor)
     evidence = scoring.match_evidence(binned, model, _missing_penalty(model.table, rules.disagrees))
     score = scoring.two_sided_posterior(evidence, ia, ib, model.share, a.size, b.size)
     # EM counts the namesakes of records that have no partner as matches and overestimates the share

@@ -427,9 +427,18 @@ def test_relatives_share_the_family_columns_not_the_given_ones(tmp_path, mp_sche
     assert not rules["birth_date.year"] and not rules["sex"]
 
 
+def test_parts_of_a_name_weigh_half_when_the_whole_is_a_column(tmp_path, mp_schema):
+    data = _encode_rows(tmp_path, "a", [_row("a1"), *OTHERS], mp_schema, keys.generate_secret())
+    factor = dict(zip((c.name for c in data.columns), linking.ColumnRules.of(data).factor))
+    parts = ("name.given", "name.family", "mother_name.given", "father_name.given")
+    assert all(factor[c] == linking.PART_WEIGHT for c in parts)
+    assert all(factor[c] == 1.0 for c in factor if c not in parts)
+
+
 def test_match_share_is_counted_one_to_one(tmp_path, mp_schema, monkeypatch):
-    """EM takes the namesakes of records without a partner for matches and overestimates the share of
-    records that have one; the linkage rescores with the share its one-to-one posteriors count."""
+    """EM takes namesakes of records without a partner for matches and overestimates the share of
+    records that have one (at 100k x 100k: 0.885 where 0.75 is true); the linkage rescores with the
+    share its one-to-one posteriors count, which may only lower it."""
     fitted = []
     fit = scoring.fit
 
@@ -448,5 +457,5 @@ def test_match_share_is_counted_one_to_one(tmp_path, mp_schema, monkeypatch):
         paths.append(tmp_path / f"{name}.pprl")
     result = linking.link([encoded.read(p) for p in paths]).pair(0, 1)
     true_share = len(data.truth[("a", "b")]) / len(data.exports["a"])   # 0.75
-    assert fitted[0].share > true_share + 0.05
+    assert result.model.share <= fitted[0].share
     assert abs(result.model.share - true_share) < 0.05

@@ -109,3 +109,39 @@ def test_two_claims_on_one_record_the_weaker_loses():
     assert two_sided[0] > 0.9 and two_sided[1] < 0.02
     assert two_sided[2] == pytest.approx(one_sided[2], rel=0.05)  # 1 keeps its own partner 8
     assert np.all((two_sided >= 0) & (two_sided <= 1))
+
+
+def _namesakes(n=400, seed=0):
+    """Records 2k and 2k+1 of the first dataset both look like record k of the second: one of them is
+    its partner, the other a namesake whom nothing tells apart."""
+    rng = np.random.default_rng(seed)
+    rows, cols, dice = [], [], []
+    for i in range(n):
+        rows.append(i)
+        cols.append(i // 2)
+        dice.append(rng.uniform(0.85, 1.0, 2))
+        for k in range(3):  # strangers
+            rows.append(i)
+            cols.append(n // 2 + 3 * i + k)
+            dice.append(rng.uniform(0.0, 0.4, 2))
+    random = rng.uniform(0.0, 0.4, (20_000, 2))
+    return scoring.bins(np.array(dice)), np.array(rows), np.array(cols), scoring.bins(random)
+
+
+def test_fit_with_the_second_side_counts_each_record_of_it_once():
+    binned, rows, cols, random = _namesakes()
+    one_sided = scoring.fit(binned, rows, random, size_a=400, size_b=2_000)
+    two_sided = scoring.fit(binned, rows, random, size_a=400, size_b=2_000, cols=cols)
+    assert one_sided.share > 0.9  # every record has a look-alike: all taken for matches
+    # only 200 records of B are there to match: each pair's two views, ~1 from A and ~1/2 from B,
+    # pool to sqrt(1/2)
+    assert two_sided.share == pytest.approx(np.sqrt(0.5), abs=0.05)
+
+
+def test_column_factor_scales_a_columns_evidence():
+    dice, rows, random = _simulate()
+    plain = scoring.fit(scoring.bins(dice), rows, scoring.bins(random), size_a=400, size_b=400)
+    muted = scoring.fit(scoring.bins(dice), rows, scoring.bins(random), size_a=400, size_b=400,
+                        column_factor=np.array([1.0, 0.0]))
+    assert np.all(muted.table[1] == 0) and np.abs(plain.table[1]).max() > 1
+    assert muted.share == pytest.approx(0.75, abs=0.05)  # the person column alone still finds the matches
