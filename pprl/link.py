@@ -201,9 +201,9 @@ def link_pair(a: Prepared, b: Prepared, index_a: int, index_b: int, options: Lin
                             column_factor=rules.factor)
     evidence = scoring.match_evidence(binned, model, _missing_penalty(model.table, rules.disagrees))
     score = scoring.two_sided_posterior(evidence, ia, ib, model.share, a.size, b.size)
-    # EM counts the namesakes of records that have no partner as matches and overestimates the share
-    # (100k x 100k synthetic: 0.97-0.99 where 0.75 is true); the one-to-one posteriors' sum counts them
-    # once (0.76-0.79 there): rescore with it when it is lower (a count that can only lower the share
+    # EM counts some namesakes of records that have no partner as matches and overestimates the share
+    # (100k x 100k synthetic: 0.81-0.89 where 0.75 is true); the one-to-one posteriors' sum counts them
+    # once (0.75-0.76 there): rescore with it when it is lower (a count that can only lower the share
     # cannot feed on itself)
     share = float(np.clip(score.sum() / max(a.size, 1), 1e-6, model.share))
     model = replace(model, share=share, expected_matches=scoring.expected_match_count(share, a.size, b.size))
