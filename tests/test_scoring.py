@@ -128,7 +128,7 @@ def _namesakes(n=400, seed=0):
     return scoring.bins(np.array(dice)), np.array(rows), np.array(cols), scoring.bins(random)
 
 
-def test_fit_with_the_second_side_counts_each_record_of_it_once():
+def test_fit_with_the_second_side_shares_a_record_among_its_look_alikes():
     binned, rows, cols, random = _namesakes()
     one_sided = scoring.fit(binned, rows, random, size_a=400, size_b=2_000)
     two_sided = scoring.fit(binned, rows, random, size_a=400, size_b=2_000, cols=cols)
