@@ -46,8 +46,8 @@ is >= 0.99 on the synthetic missing-persons data up to 100k records a side (see
 budget cuts among namesakes; pair completeness on the 20k sample is 0.963-0.971 at the defaults
 (300/300, about 0.28 ms of blocking per A row on this 2-core machine; the sample's matches, its
 reference, moved with the scoring) and, against the earlier reference (0.963), 0.971 at cap/budget
-600/300 (0.50 ms), 0.970 at 1000/300, 0.993 at 1000/3000 (0.86 ms); signatures of 64 bytes (8 min-hashes of each date
-column and parent's given name) rank no better. But the linkage keeps only the best
+600/300 (0.50 ms), 0.970 at 1000/300, 0.993 at 1000/3000 (0.86 ms); signatures of 64 bytes (8
+min-hashes of each date column and parent's given name) rank no better. But the linkage keeps only the best
 ``link.KEEP_CANDIDATES`` (10) candidates per A row by prior score: at 800k x 800k, of the 20k
 sample's matches, 88.8% are among those 10 when the candidates are the union of all bands (17,000
 per record), 88.8% too with the 300 ranked ones - the budget loses (almost) nothing the linkage

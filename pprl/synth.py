@@ -490,12 +490,14 @@ def _vocab() -> _Vocab:
     fem = np.arange(T, dtype=np.int64)
     for t, f in fem_of.items():
         fem[t] = f
-    given_pools = {k: (np.array(ids, np.int64), np.array(ws) / sum(ws)) for k, (ids, ws) in gp.items()}
-    surname_pools = {k: (np.array(ids, np.int64), np.array(ws) / sum(ws)) for k, (ids, ws) in sp.items()}
-    tail_pools = {k: (np.array(ids, np.int64), np.array(ws) / sum(ws)) for k, (ids, ws) in tp.items()}
     tok_arr = np.array(tokens, dtype=object)
     return _Vocab(tokens, index, arr_ar, lv_start, lv_count, lv_flat, cyr_alt, patr, fem,
-                  given_pools, surname_pools, tail_pools, tok_arr)
+                  _pools(gp), _pools(sp), _pools(tp), tok_arr)
+
+
+def _pools(lists: dict) -> dict:
+    """Per key, (token ids, weights) lists as arrays with the weights made probabilities."""
+    return {k: (np.array(ids, np.int64), np.array(ws) / sum(ws)) for k, (ids, ws) in lists.items()}
 
 
 def _surname_tail(given_rows: list[dict]) -> list[tuple[str, str, float]]:
