@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import Sequence
 
 import click
 
@@ -16,13 +19,28 @@ SECRET_ENV = "PPRL_SECRET_FILE"
 SWEEP_THRESHOLDS = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99)
 
 
+class _Terminated(BaseException):
+    """SIGTERM, raised so that a run unwinds as on Ctrl-C: staged outputs are removed and worker processes
+    stopped (the default action would kill this process alone, leaving both behind)."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the clean-up short
+    raise _Terminated()
+
+
 class _Group(click.Group):
     """Turns library errors into one clear line and exit code 1; never shows a traceback, which could
-    carry input values, unless PPRL_DEBUG is set."""
+    carry input values, unless PPRL_DEBUG is set. SIGTERM ends a command like Ctrl-C, with exit code 143."""
 
     def invoke(self, ctx: click.Context):
+        main_thread = threading.current_thread() is threading.main_thread()  # where signals can be handled
+        previous = signal.signal(signal.SIGTERM, _raise_terminated) if main_thread else None
         try:
             return super().invoke(ctx)
+        except _Terminated:
+            click.echo("error: terminated (SIGTERM)", err=True)
+            ctx.exit(128 + signal.SIGTERM)
         except PprlError as error:
             click.echo(f"error: {error}", err=True)
             ctx.exit(1)
@@ -34,6 +52,9 @@ class _Group(click.Group):
             click.echo(f"internal error: {type(error).__name__} (details withheld because they may contain input "
                        "values; set PPRL_DEBUG=1 to see the traceback on this machine)", err=True)
             ctx.exit(1)
+        finally:
+            if main_thread:
+                signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
 @click.group(cls=_Group)
@@ -48,6 +69,25 @@ def main() -> None:
 
 def _echo_err(message: str) -> None:
     click.echo(message, err=True)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet)
+        return a.resolve() == b.resolve()
+
+
+def _refuse_overwriting(inputs: Sequence[Path | None], outputs: Sequence[Path | None]) -> None:
+    """A usage error when an output would replace one of the inputs (an agency's export, say) or another output."""
+    inputs = [path for path in inputs if path is not None]
+    claimed: list[Path] = []
+    for output in (path for path in outputs if path is not None):
+        if any(_same_file(output, path) for path in inputs):
+            raise click.UsageError(f"{output} is an input of this command: write the output to another file")
+        if any(_same_file(output, path) for path in claimed):
+            raise click.UsageError(f"{output}: two outputs of this command would be written to this one file")
+        claimed.append(output)
 
 
 # --- keygen ------------------------------------------------------------------------------------
@@ -128,6 +168,7 @@ def encode(input_path: Path, schema_path: Path, secret_file: Path | None, maps: 
         mapping = encoding.parse_maps(maps)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--map") from None
+    _refuse_overwriting([input_path, schema_path, secret_file], [output])
     secret = keys.read_secret(_secret_path(secret_file))
     linkage_schema = schema_module.load(schema_path)
     show = sys.stderr.isatty()
@@ -141,11 +182,13 @@ def encode(input_path: Path, schema_path: Path, secret_file: Path | None, maps: 
             rate = counted / max(time.perf_counter() - started, 1e-9)
             click.echo(f"\rencoded {counted:,} records ({rate:,.0f}/s)", err=True, nl=False)
 
-    summary = encoding.encode_file(input_path, output, linkage_schema, secret, mapping, id_column, dataset,
-                                   strict=strict, workers=workers, progress=progress,
-                                   age_reference_year=age_reference_year)
-    if show:
-        click.echo("", err=True)
+    try:
+        summary = encoding.encode_file(input_path, output, linkage_schema, secret, mapping, id_column, dataset,
+                                       strict=strict, workers=workers, progress=progress,
+                                       age_reference_year=age_reference_year)
+    finally:
+        if show and counted:
+            click.echo("", err=True)  # ends the progress line, before the summary or an error message
     rate = summary.records / summary.seconds if summary.seconds else float("inf")
     _echo_err(f"encoded {summary.records:,} records in {summary.seconds:.1f} s ({rate:,.0f} records/s) -> {output}")
     for spec in linkage_schema.fields:
@@ -183,7 +226,7 @@ def link(encoded_files: tuple[Path, ...], output: Path, threshold: float | None,
          scheduler: str | None) -> None:
     """Match the encoded files of two or more agencies; needs no secret and no raw data."""
     from pprl import encoded, link as linking, reports
-    from pprl.atomic import write_csv
+    from pprl.atomic import output_group, write_csv
 
     if len(encoded_files) < 2:
         raise click.UsageError("give at least two encoded files")
@@ -196,21 +239,31 @@ def link(encoded_files: tuple[Path, ...], output: Path, threshold: float | None,
     datasets = [encoded.read(path) for path in encoded_files]
     encoded.check_compatible(list(encoded_files), datasets)
     reports.name_datasets(datasets, encoded_files)
+    split_files = reports.split_paths(datasets, split_dir, len(datasets) > 2) if split_dir else []
+    outputs = [output, candidates_path, clusters_path, *split_files]
+    _refuse_overwriting(encoded_files, outputs)
     started = time.perf_counter()
-    options = linking.LinkOptions.from_schema(datasets[0].header["schema"], threshold, engine=engine, scheduler=scheduler,
-                                              keep_candidates=max(linking.KEEP_CANDIDATES, top_k or 0))
-    linkage = linking.link(datasets, options, progress=_echo_err)
-    mode = "many" if many else "one-to-one"
-    matches = linking.matches_frame(linkage, 0, 1, mode, top_k, explain)
-    clusters = linking.cluster_frame(linkage, mode) if len(datasets) > 2 else None
-    write_csv(matches, output)
-    if candidates_path:
-        write_csv(linking.matches_frame(linkage, 0, 1, "candidates", explain=explain), candidates_path)
-    if clusters is not None and clusters_path:
-        write_csv(clusters, clusters_path)
-    if split_dir:
-        for path in reports.write_split(linkage, matches, clusters, split_dir):
-            _echo_err(f"wrote {path}")
+    with output_group() as group:
+        # Claimed before the work, so that an output that cannot be written fails at once; all appear at the end.
+        if split_dir:
+            group.folder(split_dir)
+        for path in filter(None, outputs):
+            group.path(path)
+        options = linking.LinkOptions.from_schema(datasets[0].header["schema"], threshold, engine=engine,
+                                                  scheduler=scheduler,
+                                                  keep_candidates=max(linking.KEEP_CANDIDATES, top_k or 0))
+        linkage = linking.link(datasets, options, progress=_echo_err)
+        mode = "many" if many else "one-to-one"
+        matches = linking.matches_frame(linkage, 0, 1, mode, top_k, explain)
+        clusters = linking.cluster_frame(linkage, mode) if len(datasets) > 2 else None
+        write_csv(matches, output, group)
+        if candidates_path:
+            write_csv(linking.matches_frame(linkage, 0, 1, "candidates", explain=explain), candidates_path, group)
+        if clusters is not None and clusters_path:
+            write_csv(clusters, clusters_path, group)
+        written = reports.write_split(linkage, matches, clusters, split_dir, group) if split_dir else []
+    for path in written:
+        _echo_err(f"wrote {path}")
     for line in reports.summary_lines(linkage, matches, clusters, time.perf_counter() - started):
         _echo_err(line)
 
@@ -223,12 +276,19 @@ def link(encoded_files: tuple[Path, ...], output: Path, threshold: float | None,
               help="TRUTH.csv: known true pairs (first dataset ID, second dataset ID).")
 @click.option("--sweep/--no-sweep", default=True, help="Print precision/recall/F1 over a range of thresholds.")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write score histograms and the precision/recall curve to this image (PNG).")
+              help="Write score histograms and the precision/recall curve to this image; its suffix gives the "
+              "format (.png, .pdf, .svg, ...).")
 @click.option("--threshold", type=click.FloatRange(0, 1), help="Evaluate only pairs scoring at least this; marked on the plot.")
 def evaluate(matches_path: Path, truth_path: Path, sweep: bool, plot_path: Path | None, threshold: float | None) -> None:
     """Precision, recall and F1 of a linkage against known true pairs."""
     from pprl import evaluation
 
+    if plot_path:
+        try:
+            evaluation.plot_format(plot_path)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--plot") from None
+        _refuse_overwriting([matches_path, truth_path], [plot_path])
     matches = evaluation.read_matches(matches_path)
     truth = evaluation.read_truth(truth_path)
     metrics = evaluation.evaluate(matches, truth, threshold)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import time
 from collections import Counter
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -67,19 +68,26 @@ def resolve_columns(schema: Schema, header: Sequence[str], maps: Mapping_, id_co
         if name not in known:
             raise InputError(path, f"--map names field {name!r}, which schema {schema.name!r} does not have "
                              f"(fields: {', '.join(sorted(known))})")
+    # Header cells are never echoed: in a file without a header row they are a record's values.
+    columns_note = f"(the file's first row has {len(header)} columns; open the file to see their names)"
+    given_id = id_column is not None
     id_column = header[0] if id_column is None else id_column
     if id_column not in header:
-        raise InputError(path, f"ID column {id_column!r} not found (columns: {', '.join(header)})")
+        raise InputError(path, f"ID column {id_column!r} not found {columns_note}")
     resolved: Mapping_ = {}
     for spec in schema.fields:
         columns = maps.get(spec.name, [spec.name] if spec.name in header or spec.name not in maps else [])
         if spec.name not in maps and spec.name not in header:
             raise InputError(path, f"no column for field {spec.name!r}: map it with --map {spec.name}=COLUMN, or "
-                             f"--map {spec.name}= if this export has no such data (columns: {', '.join(header)})")
+                             f"--map {spec.name}= if this export has no such data {columns_note}")
         for column in columns:
             if column not in header:
-                raise InputError(path, f"column {column!r} (mapped to field {spec.name!r}) not found "
-                                 f"(columns: {', '.join(header)})")
+                raise InputError(path, f"column {column!r} (mapped to field {spec.name!r}) not found {columns_note}")
+        if id_column in columns:
+            # Record IDs are stored in the encoded file as they are: they must not be identities.
+            which = f"--id-column {id_column!r}" if given_id else "the ID column (by default the first column)"
+            raise InputError(path, f"{which} is also read for field {spec.name!r}; give a column of pseudonymous "
+                             "record IDs with --id-column COLUMN")
         resolved[spec.name] = columns
     return id_column, resolved
 
@@ -112,14 +120,22 @@ def _init_worker(document: Mapping, secret: bytes, age_reference_year: int | Non
     _STATE = _make_encoder(document, secret, age_reference_year)
 
 
+def _init_pool_worker(document: Mapping, secret: bytes, age_reference_year: int | None) -> None:
+    """A pool process leaves stopping to its parent, which terminates it on any error, Ctrl-C or SIGTERM:
+    it ignores Ctrl-C and dies on SIGTERM, whatever handlers it inherited by fork."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _init_worker(document, secret, age_reference_year)
+
+
 @dataclass
 class _ChunkResult:
     ids: list[str]
     bits: np.ndarray
     missing: Counter
     unparsable: Counter
-    first_unparsable: dict[str, int]  # field -> first spreadsheet row with an unreadable value
-    first_row: int
+    first_unparsable: dict[str, int]  # field -> first row with an unreadable value
+    rows: np.ndarray  # each record's row as a spreadsheet shows it (tabular.Chunk.rows)
 
 
 def _field_values(frame: pd.DataFrame, columns: list[str]) -> list[object]:
@@ -131,7 +147,7 @@ def _field_values(frame: pd.DataFrame, columns: list[str]) -> list[object]:
     return [" ".join(p for p in row if p.strip()) for row in zip(*parts)]
 
 
-def _encode_frame(frame: pd.DataFrame, first_row: int, id_column: str, mapping: Mapping_) -> _ChunkResult:
+def _encode_frame(frame: pd.DataFrame, rows: np.ndarray, id_column: str, mapping: Mapping_) -> _ChunkResult:
     state = _STATE
     assert state is not None, "worker not initialised"
     n = len(frame)
@@ -158,13 +174,13 @@ def _encode_frame(frame: pd.DataFrame, first_row: int, id_column: str, mapping: 
                 missing[spec.name] += 1
             elif status is Status.UNPARSABLE:
                 unparsable[spec.name] += 1
-                first_bad.setdefault(spec.name, first_row + row + 1)
+                first_bad.setdefault(spec.name, int(rows[row]))
             for target, component in targets:
                 target[row] = components.get(component)
         column_index += len(field_components)
     blocks = [hasher.encode(sets) for hasher, sets in zip(state.hashers, token_sets)]
     bits = np.hstack(blocks) if blocks else np.zeros((n, 0), np.uint64)
-    return _ChunkResult(ids, bits, missing, unparsable, first_bad, first_row)
+    return _ChunkResult(ids, bits, missing, unparsable, first_bad, rows)
 
 
 # --- the pipeline ------------------------------------------------------------------------------
@@ -183,18 +199,34 @@ def _results(chunks: Iterator[tabular.Chunk], id_column: str, mapping: Mapping_,
     if second is None or workers <= 1:
         _init_worker(document, secret, age_reference_year)
         for chunk in (first, *(() if second is None else (second,)), *chunks):
-            yield _encode_frame(chunk.frame, chunk.first_row, id_column, mapping)
+            yield _encode_frame(chunk.frame, chunk.rows, id_column, mapping)
         return
     context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
-                             initargs=(document, secret, age_reference_year)) as pool:
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_pool_worker,
+                               initargs=(document, secret, age_reference_year))
+    try:
         pending: list[Future] = []
         for chunk in (first, second, *chunks):
-            pending.append(pool.submit(_encode_frame, chunk.frame, chunk.first_row, id_column, mapping))
+            pending.append(pool.submit(_encode_frame, chunk.frame, chunk.rows, id_column, mapping))
             while len(pending) > 2 * workers:
                 yield pending.pop(0).result()
         for future in pending:
             yield future.result()
+    except BaseException:  # an error, Ctrl-C, SIGTERM, or the caller stopping early (GeneratorExit)
+        _terminate(pool)
+        raise
+    pool.shutdown()
+
+
+def _terminate(pool: ProcessPoolExecutor) -> None:
+    """Stop the workers at once instead of letting them finish the queued chunks: they hold the secret.
+    As Python 3.14's ``terminate_workers``, which earlier versions lack (hence ``_processes``)."""
+    processes = list((pool._processes or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join()
 
 
 def encode_file(
@@ -218,6 +250,8 @@ def encode_file(
     """
     input_path, output_path = Path(input_path), Path(output_path)
     header = tabular.read_header(input_path)
+    # Messages name a default ID column by no header cell: without a header row that is a record's value.
+    id_label = id_column
     id_column, mapping = resolve_columns(schema, header, maps or {}, id_column, input_path)
     columns = [encoded.Column(spec.column(component), spec.name, spec.bits) for spec, component in schema.filter_columns()]
     summary = EncodeSummary()
@@ -225,11 +259,11 @@ def encode_file(
     seen: dict[str, int] = {}
     writer = encoded.Writer(output_path, columns, encoded.make_header(
         schema.document, schema.fingerprint, keys.check_value(secret), dataset or input_path.stem, columns))
+    results = _results(tabular.iter_chunks(input_path, chunk_rows), id_column, mapping, schema.document, secret,
+                       workers or _default_workers(), age_reference_year)  # lazy: nothing runs before the loop
     try:
-        chunks = tabular.iter_chunks(input_path, chunk_rows)
-        for result in _results(chunks, id_column, mapping, schema.document, secret, workers or _default_workers(),
-                               age_reference_year):
-            _check_ids(result, seen, input_path, id_column)
+        for result in results:
+            _check_ids(result, seen, input_path, id_label)
             if strict and result.first_unparsable:
                 name, row = min(result.first_unparsable.items(), key=lambda item: item[1])
                 raise InputError(input_path, f"value of field {name!r} cannot be read as a {_type_of(schema, name)} "
@@ -245,6 +279,7 @@ def encode_file(
         summary.seconds = time.perf_counter() - started
         writer.close({"stats": summary.as_stats()})
     except BaseException as error:
+        results.close()  # stops the worker processes now, not once the traceback is freed
         writer.abort(error)
         raise
     return summary
@@ -254,10 +289,9 @@ def _type_of(schema: Schema, name: str) -> str:
     return next(spec.type for spec in schema.fields if spec.name == name).replace("_", " ")
 
 
-def _check_ids(result: _ChunkResult, seen: dict[str, int], path: Path, id_column: str) -> None:
+def _check_ids(result: _ChunkResult, seen: dict[str, int], path: Path, id_column: str | None) -> None:
     """Every record needs an ID, and IDs must be unique; only row numbers are reported."""
-    for offset, record_id in enumerate(result.ids):
-        row = result.first_row + offset + 1
+    for row, record_id in zip(result.rows.tolist(), result.ids):
         if not record_id:
             raise InputError(path, "empty record ID", row, id_column)
         first = seen.setdefault(record_id, row)

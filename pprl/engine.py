@@ -126,6 +126,11 @@ def get(name: str = "local", scheduler: str | None = None) -> Engine:
     key = (name, scheduler)
     if key not in _engines:
         _engines[key] = DaskEngine(scheduler)
+        # distributed closes its local clusters at exit too, and atexit runs the last registered first:
+        # registering (again) after distributed was imported releases the scattered data before the
+        # workers go, instead of the scheduler logging that removing them lost it.
+        atexit.unregister(close_all)
+        atexit.register(close_all)
     return _engines[key]
 
 
@@ -135,5 +140,3 @@ def close_all() -> None:
         _, engine = _engines.popitem()
         engine.close()
 
-
-atexit.register(close_all)

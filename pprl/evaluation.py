@@ -23,7 +23,10 @@ import pandas as pd
 from pprl.atomic import atomic_path
 from pprl.errors import InputError
 
-__all__ = ["Metrics", "read_matches", "read_truth", "evaluate", "sweep", "plot"]
+__all__ = ["Metrics", "read_matches", "read_truth", "evaluate", "sweep", "plot", "plot_format", "PLOT_FORMATS"]
+
+#: File suffixes :func:`plot` writes (matplotlib's image formats that need nothing else installed).
+PLOT_FORMATS = ("png", "pdf", "svg", "eps", "ps", "jpg", "jpeg", "tif", "tiff", "webp")
 
 
 # ---------------------------------------------------------------- reading
@@ -215,6 +218,15 @@ def sweep(matches: pd.DataFrame, truth: pd.DataFrame, thresholds=None) -> pd.Dat
 
 # ---------------------------------------------------------------- plot
 
+def plot_format(path: str | Path) -> str:
+    """The image format of a plot file, from its suffix (PNG without one); ValueError if unsupported."""
+    fmt = Path(path).suffix.lstrip(".").lower() or "png"
+    if fmt not in PLOT_FORMATS:
+        supported = ", ".join(f".{name}" for name in PLOT_FORMATS)
+        raise ValueError(f"{path}: cannot write a .{fmt} image (use one of: {supported})")
+    return fmt
+
+
 def plot(matches: pd.DataFrame, truth: pd.DataFrame, path: str | Path,
          threshold: float | None = None) -> Path:
     """Two panels: score histograms of true vs false pairs, and precision/recall/F1 vs threshold.
@@ -227,6 +239,7 @@ def plot(matches: pd.DataFrame, truth: pd.DataFrame, path: str | Path,
     from matplotlib.figure import Figure
 
     path = Path(path)
+    fmt = plot_format(path)
     score, is_true, _ = _labelled(matches, truth)
     table = sweep(matches, truth)
     if threshold is None and len(table) and table["f1"].max() > 0:
@@ -263,7 +276,6 @@ def plot(matches: pd.DataFrame, truth: pd.DataFrame, path: str | Path,
     ax1.legend(loc="upper left")
     ax2.legend(loc="lower left")
 
-    fmt = path.suffix.lstrip(".").lower() or "png"
     with atomic_path(path) as temporary:
         fig.savefig(temporary, format=fmt, dpi=110)
     return path

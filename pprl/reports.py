@@ -8,7 +8,7 @@ from typing import Sequence
 
 import pandas as pd
 
-from pprl.atomic import write_csv
+from pprl.atomic import OutputGroup, write_csv
 from pprl.encoded import EncodedData
 from pprl.link import Linkage
 
@@ -24,18 +24,24 @@ def name_datasets(datasets: Sequence[EncodedData], paths: Sequence[Path]) -> Non
         data.header["dataset"] = name
 
 
-def write_split(linkage: Linkage, matches: pd.DataFrame, clusters: pd.DataFrame | None, folder: Path) -> list[Path]:
-    """One file per agency with only its own record IDs and a match (or cluster) ID."""
-    folder.mkdir(parents=True, exist_ok=True)
-    names = [d.dataset for d in linkage.datasets]
+def split_paths(datasets: Sequence[EncodedData], folder: Path, clustered: bool) -> list[Path]:
+    """The files :func:`write_split` writes: one per dataset with clusters, else for the first two."""
+    names = [d.dataset for d in datasets]
+    return [folder / f"{name}.csv" for name in (names if clustered else names[:2])]
+
+
+def write_split(linkage: Linkage, matches: pd.DataFrame, clusters: pd.DataFrame | None, folder: Path,
+                group: OutputGroup) -> list[Path]:
+    """One file per agency with only its own record IDs and a match (or cluster) ID, staged in ``group``."""
+    group.folder(folder)
+    paths = split_paths(linkage.datasets, folder, clusters is not None)
     if clusters is not None:
-        return [write_csv(clusters.loc[clusters["dataset"] == name, ["id", "cluster_id"]]
-                       .rename(columns={"cluster_id": "match_id"}), folder / f"{name}.csv") for name in names]
-    match_ids = [f"M{i + 1:07d}" for i in range(len(matches))]
-    return [
-        write_csv(pd.DataFrame({"id": matches["id_a"], "match_id": match_ids}), folder / f"{names[0]}.csv"),
-        write_csv(pd.DataFrame({"id": matches["id_b"], "match_id": match_ids}), folder / f"{names[1]}.csv"),
-    ]
+        tables = [clusters.loc[clusters["dataset"] == d.dataset, ["id", "cluster_id"]]
+                  .rename(columns={"cluster_id": "match_id"}) for d in linkage.datasets]
+    else:
+        match_ids = [f"M{i + 1:07d}" for i in range(len(matches))]
+        tables = [pd.DataFrame({"id": matches[column], "match_id": match_ids}) for column in ("id_a", "id_b")]
+    return [write_csv(table, path, group) for table, path in zip(tables, paths)]
 
 
 def summary_lines(linkage: Linkage, matches: pd.DataFrame, clusters: pd.DataFrame | None, seconds: float) -> list[str]:

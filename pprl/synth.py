@@ -85,7 +85,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pprl.atomic import write_csv
+from pprl.atomic import output_group, write_csv
 
 __all__ = ["Difficulty", "DIFFICULTIES", "SynthData", "generate", "write", "romanise",
            "patronymic", "gendered_surname", "A_COLUMNS", "B_COLUMNS", "C_COLUMNS"]
@@ -1049,10 +1049,11 @@ def _truth(rx, ex, ry, ey, x, y, n) -> pd.DataFrame:
 def write(data: SynthData, outdir: Path) -> list[Path]:
     """Write ``a.csv``, ``b.csv`` (``c.csv``) and ``truth_X_Y.csv`` as UTF-8 CSV into ``outdir``.
 
-    Each file is written to a temporary name first, so no partial file is left behind.
+    The files are staged together and appear only when all were written, so a failure leaves no
+    partial file behind and earlier files as they were.
     """
-    outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
-    jobs = [(outdir / f"{k}.csv", df) for k, df in data.exports.items()]
-    jobs += [(outdir / f"truth_{x}_{y}.csv", df) for (x, y), df in data.truth.items()]
-    return [write_csv(df, path) for path, df in jobs]
+    with output_group() as group:
+        outdir = group.folder(outdir)
+        jobs = [(outdir / f"{k}.csv", df) for k, df in data.exports.items()]
+        jobs += [(outdir / f"truth_{x}_{y}.csv", df) for (x, y), df in data.truth.items()]
+        return [write_csv(df, path, group) for path, df in jobs]

@@ -171,6 +171,13 @@ def _set_cell(row, column, value):
     return change
 
 
+def _first_column(name):
+    def change(rows):
+        index = rows[0].index(name)
+        return [[row[index]] + row[:index] + row[index + 1:] for row in rows]
+    return change
+
+
 def _utf16_with_lone_surrogate():
     text = "номер,имя\r\nR-1,Zarema\r\n"
     data = text.encode("utf-16-le")
@@ -184,6 +191,8 @@ BAD = {
     "map to unknown field": (dict(), RU_MAPS + ["colour=пол"], [], 1, "colour"),
     "malformed map": (dict(), RU_MAPS + ["father"], [], 2, "--map"),
     "bad id column": (dict(), RU_MAPS, ["--id-column", "ref"], 1, "ref"),
+    "default id column is a name": (dict(change=_first_column("имя")), RU_MAPS, [], 1, "--id-column"),
+    "id column is a name": (dict(), RU_MAPS, ["--id-column", "фамилия"], 1, "--id-column"),
     "empty file": (dict(raw=b""), RU_MAPS, [], 1, "empty"),
     "header only": (dict(change=lambda rows: rows[:1]), RU_MAPS, [], 1, "no records"),
     "duplicate ids": (dict(change=_set_cell(3, "номер", "R-001")), RU_MAPS, [], 1, "row 4"),
@@ -314,3 +323,227 @@ def test_output_folder_missing_is_a_clear_error(tmp_path, runner, secret_file, c
     assert result.exit_code == 1
     assert "internal error" not in result.stderr
     assert str(out.parent) in result.stderr
+
+
+# --- outputs: all or nothing, never over an input ------------------------------------------------------------
+
+@pytest.fixture
+def three(tmp_path, runner, secret_file, ru_lat):
+    """Three encoded files (the third another encoding of the Latin export)."""
+    lat2 = tmp_path / "lat2.parquet"
+    assert _encode(runner, LAT_EXPORT, lat2, secret_file, LAT_MAPS).exit_code == 0
+    return (*ru_lat, lat2)
+
+
+def _earlier_outputs(folder, *names):
+    for name in names:
+        (folder / name).write_text(f"earlier {name}")
+    return {name: f"earlier {name}" for name in names}
+
+
+@pytest.mark.parametrize("bad", ["clusters", "candidates", "split-dir"])
+def test_link_writes_no_output_when_one_cannot_be_written(tmp_path, runner, three, bad):
+    earlier = _earlier_outputs(tmp_path, "m.csv", "cl.csv", "cand.csv")
+    (tmp_path / "F").write_text("a file, not a folder")
+    paths = {"clusters": str(tmp_path / "cl.csv"), "candidates": str(tmp_path / "cand.csv"),
+             "split-dir": str(tmp_path / "split")}
+    paths[bad] = str(tmp_path / "F" / "sub") if bad == "split-dir" else f"/nonexistent/{bad}.csv"
+    result = runner.invoke(main, ["link", *map(str, three), "-o", str(tmp_path / "m.csv"),
+                                  *[arg for name, path in paths.items() for arg in (f"--{name}", path)]])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith("error: ") and paths[bad] in result.stderr
+    assert "internal error" not in result.stderr
+    assert {name: (tmp_path / name).read_text() for name in earlier} == earlier
+    assert not (tmp_path / "split").exists() and not leftovers(tmp_path)
+
+
+def test_link_failure_while_writing_leaves_every_earlier_output(tmp_path, runner, three, monkeypatch):
+    from pprl import reports
+    from pprl.errors import PprlError
+
+    earlier = _earlier_outputs(tmp_path, "m.csv", "cl.csv")
+
+    def fail(*args, **kwargs):
+        raise PprlError("disk full")
+
+    monkeypatch.setattr(reports, "write_split", fail)
+    result = runner.invoke(main, ["link", *map(str, three), "-o", str(tmp_path / "m.csv"), "--clusters",
+                                  str(tmp_path / "cl.csv"), "--split-dir", str(tmp_path / "new" / "split")])
+    assert result.exit_code == 1 and "disk full" in result.stderr
+    assert {name: (tmp_path / name).read_text() for name in earlier} == earlier
+    assert not (tmp_path / "new").exists() and not leftovers(tmp_path)
+
+
+def test_link_writes_all_outputs(tmp_path, runner, three):
+    split = tmp_path / "new" / "split"
+    result = runner.invoke(main, ["link", *map(str, three), "-o", str(tmp_path / "m.csv"), "--clusters",
+                                  str(tmp_path / "cl.csv"), "--candidates", str(tmp_path / "cand.csv"),
+                                  "--split-dir", str(split)])
+    assert result.exit_code == 0, result.output
+    assert pd.read_csv(tmp_path / "cl.csv").columns.tolist() == ["cluster_id", "dataset", "id", "score"]
+    assert len(pd.read_csv(tmp_path / "cand.csv")) >= len(pd.read_csv(tmp_path / "m.csv")) > 0
+    assert len(list(split.glob("*.csv"))) == 3
+    assert all(f"wrote {path}" in result.stderr for path in split.glob("*.csv"))
+    assert not leftovers(tmp_path) and not leftovers(split)
+
+
+def _overwriting_runs(tmp_path, ru, lat, secret_file):
+    """(arguments, the input they would destroy) for every command that reads and writes files."""
+    export = tmp_path / "export.csv"
+    export.write_bytes(RU_EXPORT.read_bytes())
+    split = tmp_path / "split"
+    split.mkdir()
+    in_split = split / "missing_persons_ru.csv"  # the split file of an encoded file of that dataset name
+    in_split.write_bytes(ru.read_bytes())
+    truth = tmp_path / "truth.png"
+    truth.write_text("ru,lat\nR-001,T9\n")
+    matches = tmp_path / "m.csv"
+    matches.write_text("id_a,id_b,score\nR-001,T9,0.9\n")
+    encode = ["encode", "--schema", str(MISSING_PERSONS), *_maps(RU_MAPS)]
+    return [
+        ([*encode, "--secret-file", str(secret_file), str(export), "-o", str(tmp_path / "." / "export.csv")], export),
+        ([*encode, "--secret-file", str(secret_file), str(export), "-o", str(secret_file)], secret_file),
+        (["link", str(ru), str(lat), "-o", str(ru)], ru),
+        (["link", str(ru), str(lat), "-o", str(matches), "--candidates", str(lat)], lat),
+        (["link", str(in_split), str(lat), "-o", str(matches), "--split-dir", str(split)], in_split),
+        (["evaluate", str(matches), "--truth", str(truth), "--plot", str(truth)], truth),
+    ]
+
+
+def test_no_command_writes_over_one_of_its_inputs(tmp_path, runner, ru_lat, secret_file):
+    for args, victim in _overwriting_runs(tmp_path, *ru_lat, secret_file):
+        before = victim.read_bytes()
+        result = runner.invoke(main, args)
+        assert result.exit_code == 2, (args, result.output)
+        assert victim.name in result.stderr and "input" in result.stderr
+        assert victim.read_bytes() == before
+        assert not leftovers(tmp_path) and not leftovers(victim.parent)
+
+
+def test_link_refuses_two_outputs_in_one_file(tmp_path, runner, ru_lat):
+    ru, lat = ru_lat
+    split = tmp_path / "split"
+    clash = split / "missing_persons_lat.csv"
+    result = runner.invoke(main, ["link", str(ru), str(lat), "-o", str(clash), "--split-dir", str(split)])
+    assert result.exit_code == 2 and str(clash) in result.stderr
+    assert not split.exists()
+
+
+def test_plot_format_must_be_an_image(tmp_path, runner, ru_lat):
+    matches, truth, plot = tmp_path / "m.csv", tmp_path / "truth.csv", tmp_path / "plot.txt"
+    assert runner.invoke(main, ["link", *map(str, ru_lat), "-o", str(matches)]).exit_code == 0
+    truth.write_text("ru,lat\n" + "".join(f"{a},{b}\n" for a, b in sorted(TRUE_PAIRS)))
+    result = runner.invoke(main, ["evaluate", str(matches), "--truth", str(truth), "--plot", str(plot)])
+    assert result.exit_code == 2
+    assert "--plot" in result.stderr and ".png" in result.stderr and ".svg" in result.stderr
+    assert "internal error" not in result.stderr and not plot.exists() and not leftovers(tmp_path)
+    svg = tmp_path / "plot.svg"
+    result = runner.invoke(main, ["evaluate", str(matches), "--truth", str(truth), "--plot", str(svg), "--no-sweep"])
+    assert result.exit_code == 0 and svg.read_text().lstrip().startswith("<?xml")
+
+
+# --- a file without a header row: its first record stands in the header and is never shown ---------------------
+
+def _headerless(tmp_path, duplicate_id=False):
+    with open(RU_EXPORT, encoding="utf-8", newline="") as handle:
+        records = list(csv.reader(handle))[1:]
+    if duplicate_id:
+        records[2][0] = records[1][0]
+    path = tmp_path / "headerless.csv"
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(records)
+    return path, records[0]
+
+
+@pytest.mark.parametrize("maps,expected", [
+    (RU_MAPS, "first row has 8 columns"),
+    ([], "no column for field 'name'"),
+    (["name=", "birth_date=", "sex=", "mother_name=", "father_name="], "duplicate record ID"),
+], ids=["mapped", "unmapped", "ids"])
+def test_headerless_export_values_never_reach_stderr(tmp_path, runner, secret_file, maps, expected):
+    source, first_record = _headerless(tmp_path, duplicate_id=True)
+    out = tmp_path / "out.parquet"
+    result = _encode(runner, source, out, secret_file, maps, extra=["--workers", "1"])
+    assert result.exit_code == 1, result.output
+    assert expected in result.stderr
+    _assert_private(result, RU_EXPORT, extra_values=first_record)
+    assert not out.exists() and not leftovers(tmp_path)
+
+
+# --- the command as a user runs it: on a terminal, stopped by SIGTERM ---------------------------------------
+
+def _write_export(path, records, duplicate_last_id=False):
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "name", "birth_date", "sex", "mother_name", "father_name"])
+        for i in range(records):
+            record_id = "R0" if duplicate_last_id and i == records - 1 else f"R{i}"
+            writer.writerow([record_id, f"Ivan{i % 5003} Petrov{i % 7919}",
+                             f"{1 + i % 28:02d}.{1 + i % 12:02d}.{1950 + i % 70}", "MF"[i % 2], f"Anna{i % 3001}",
+                             f"Oleg{i % 2999}"])
+
+
+def _encode_on_terminal(folder, source, secret_file, workers, terminate=False):
+    """``pprl encode`` in a process whose stderr is a terminal; with ``terminate`` it gets SIGTERM once the
+    progress line shows. Returns the exit code, what the terminal showed, and the process's children then."""
+    import pty
+    import select
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    psutil = pytest.importorskip("psutil")
+    master, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from pprl.cli import main; main()", "encode", str(source), "--schema",
+         str(MISSING_PERSONS), "--secret-file", str(secret_file), "--id-column", "id", "--workers", str(workers),
+         "-o", str(folder / "out.pprl")], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=terminal)
+    os.close(terminal)
+    shown, children, deadline = b"", None, time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline:
+            if select.select([master], [], [], 0.1)[0]:
+                try:
+                    chunk = os.read(master, 4096)
+                except OSError:  # the terminal closed with the process
+                    break
+                if not chunk:
+                    break
+                shown += chunk
+            if terminate and children is None and b"records" in shown:
+                children = psutil.Process(process.pid).children(recursive=True)
+                process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=60)
+    finally:
+        os.close(master)
+        if process.poll() is None:
+            process.kill()
+    return code, shown.decode("utf-8").replace("\r\n", "\n"), children or []
+
+
+@pytest.mark.skipif(os.name != "posix", reason="needs a pseudo-terminal and SIGTERM")
+def test_error_after_progress_starts_on_a_line_of_its_own(tmp_path, secret_file):
+    source = tmp_path / "export.csv"
+    _write_export(source, 3_000, duplicate_last_id=True)  # the second chunk fails, after the first was shown
+    code, shown, _ = _encode_on_terminal(tmp_path, source, secret_file, workers=1)
+    assert code == 1, shown
+    assert "\rencoded 2,048 records" in shown
+    assert "\nerror: " in shown and "duplicate record ID" in shown
+    assert not any("records" in line and "error" in line for line in shown.split("\n"))
+    assert not (tmp_path / "out.pprl").exists() and not leftovers(tmp_path)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="needs a pseudo-terminal and SIGTERM")
+def test_sigterm_stops_workers_and_leaves_no_partial_output(tmp_path, secret_file):
+    import psutil
+
+    source = tmp_path / "export.csv"
+    _write_export(source, 16_000)
+    code, shown, workers = _encode_on_terminal(tmp_path, source, secret_file, workers=2, terminate=True)
+    assert code == 143, shown
+    assert "\nerror: terminated (SIGTERM)" in shown and "Traceback" not in shown
+    assert workers, "the pool had not started"
+    _, alive = psutil.wait_procs(workers, timeout=10)
+    assert not alive
+    assert not (tmp_path / "out.pprl").exists() and not leftovers(tmp_path)

@@ -224,7 +224,7 @@ def test_bad_ids(tmp_path, mp_schema, secret, change, row, problem):
     out = tmp_path / "out.parquet"
     with pytest.raises(InputError, match=problem) as caught:
         encode.encode_file(source, out, mp_schema, secret, encode.parse_maps(RU_MAPS))
-    assert caught.value.row == row and caught.value.column == "номер"
+    assert caught.value.row == row and caught.value.column is None  # a default ID column: no header cell shown
     assert not out.exists() and not leftovers(tmp_path)
 
 
@@ -238,6 +238,56 @@ def test_duplicate_ids_across_chunks_and_processes(tmp_path, mp_schema, secret):
         encode.encode_file(source, out, mp_schema, secret, encode.parse_maps(RU_MAPS), workers=2, chunk_rows=1)
     assert caught.value.row == 5
     assert not out.exists() and not leftovers(tmp_path)
+
+
+def _lines_with_gaps(ids: list[str]) -> list[str]:
+    """The Russian export's lines (header first) with the given IDs, a blank line after the first record
+    and a line of empty fields after the second: its records are on lines 2, 4, 6 and 7."""
+    frame = _frame()
+    frame["номер"] = ids
+    lines = frame.to_csv(index=False).splitlines()
+    empty = "," * (len(frame.columns) - 1)
+    return [lines[0], lines[1], "", lines[2], empty, lines[3], lines[4]]
+
+
+@pytest.mark.parametrize("workers, chunk_rows", [(1, 2_048), (2, 1)])
+def test_rows_in_errors_are_the_file_rows_despite_blank_and_empty_lines(tmp_path, mp_schema, secret, workers,
+                                                                        chunk_rows):
+    source = tmp_path / "gaps.csv"
+    source.write_text("\n".join(_lines_with_gaps(["A", "B", "C", "B"])) + "\n", encoding="utf-8")
+    out = tmp_path / "out.parquet"
+    with pytest.raises(InputError, match=r"first used in row 4\)") as caught:
+        encode.encode_file(source, out, mp_schema, secret, encode.parse_maps(RU_MAPS), workers=workers,
+                           chunk_rows=chunk_rows)
+    assert caught.value.row == 7
+    lines = _lines_with_gaps(["A", "B", "C", "D"])
+    lines[5] = lines[5].replace(",2012,", ",31.02.2011,")  # the third record
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match="strict") as caught:
+        encode.encode_file(source, out, mp_schema, secret, encode.parse_maps(RU_MAPS), strict=True,
+                           workers=workers, chunk_rows=chunk_rows)
+    assert caught.value.row == 6
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_entirely_empty_rows_are_skipped(tmp_path, mp_schema, secret, kind):
+    _, reference = _encode(tmp_path, mp_schema, secret, name="ref.parquet")
+    lines = _lines_with_gaps(list(_frame()["номер"]))
+    if kind == "csv":
+        source = tmp_path / "gaps.csv"
+        source.write_text("\n".join(lines + [lines[4]] * 3) + "\n", encoding="utf-8")
+    else:
+        openpyxl = pytest.importorskip("openpyxl")
+        book = openpyxl.Workbook()
+        for line in lines:
+            book.active.append(line.split(",") if line else [])
+        book.active["A10"].number_format = "@"  # a formatted but empty cell: empty rows up to row 10
+        source = tmp_path / "gaps.xlsx"
+        book.save(source)
+    summary, data = _encode(tmp_path, mp_schema, secret, source=source, name="gaps.parquet")
+    assert summary.records == 4
+    assert list(data.ids) == list(reference.ids)
+    assert np.array_equal(data.bits, reference.bits)
 
 
 def test_header_only_and_empty_files(tmp_path, mp_schema, secret):

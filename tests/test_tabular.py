@@ -98,12 +98,102 @@ def test_cells_are_text_not_guessed_types(tmp_path):
     assert list(frame["code"]) == ["NA", "NULL"]
 
 
-def test_chunks_number_rows_from_one(tmp_path):
+def test_chunks_carry_the_rows_a_spreadsheet_shows(tmp_path):
     path = tmp_path / "c.csv"
     path.write_text("id,v\n" + "".join(f"{i},x{i}\n" for i in range(7)), encoding="utf-8")
     chunks = list(tabular.iter_chunks(path, chunk_rows=3))
-    assert [c.first_row for c in chunks] == [1, 4, 7]
-    assert [len(c.frame) for c in chunks] == [3, 3, 1]
+    assert [c.rows.tolist() for c in chunks] == [[2, 3, 4], [5, 6, 7], [8]]  # the header is row 1
+
+
+def test_blank_and_entirely_empty_csv_rows_are_skipped_but_counted(tmp_path):
+    path = tmp_path / "gaps.csv"
+    path.write_text("id,name,note\r\nR1,Anna,\r\n\r\nR2,Oleg,\r\n,,\r\n , ,\t\r\n"
+                    'R3,Petr,"two\nlines"\r\nR4,Olga,\r\n,,\r\n,,\r\n', encoding="utf-8")
+    chunks = list(tabular.iter_chunks(path, chunk_rows=2))
+    assert [c.rows.tolist() for c in chunks] == [[2, 4], [7, 8]]  # a multi-line field is one row
+    assert list(_frame(path)["id"]) == ["R1", "R2", "R3", "R4"]
+
+
+def test_trailing_delimiter_on_data_rows_is_ignored(tmp_path):
+    path = tmp_path / "trailing.csv"
+    path.write_text("id,name,birth_date,sex,mother_name,father_name\n"
+                    "R1,Zzyzx Qwertova,01.01.2011,m,Anna,Oleg,\nR2,Petr Ivanov,2011,m,,\nR3,Olga,,f,,,\n",
+                    encoding="utf-8")
+    frame = _frame(path)
+    assert list(frame.columns) == ["id", "name", "birth_date", "sex", "mother_name", "father_name"]
+    assert list(frame["id"]) == ["R1", "R2", "R3"]
+    assert frame.iloc[0].tolist() == ["R1", "Zzyzx Qwertova", "01.01.2011", "m", "Anna", "Oleg"]
+    assert frame.iloc[1].tolist() == ["R2", "Petr Ivanov", "2011", "m", "", ""]  # a short row is padded
+
+
+def test_a_filled_field_beyond_the_header_is_refused(tmp_path):
+    path = tmp_path / "shifted.csv"
+    path.write_text("id,name,birth_date\nR1,Zzyzx,2011\nR2,Qwertova, Anna,2011\n", encoding="utf-8")
+    with pytest.raises(InputError, match="4 fields where the header has 3") as caught:
+        _frame(path)
+    assert caught.value.row == 3
+    for value in ("Zzyzx", "Qwertova", "Anna"):
+        assert value not in str(caught.value)
+
+
+def test_duplicate_and_empty_header_names_are_made_unique(tmp_path):
+    path = tmp_path / "names.csv"
+    path.write_text("id,name,,name\n1,a,b,c\n", encoding="utf-8")
+    assert tabular.read_header(path) == ["id", "name", "Unnamed: 2", "name.1"]
+    assert _frame(path).iloc[0].tolist() == ["1", "a", "b", "c"]
+
+
+def test_a_stray_nul_is_not_taken_for_utf16(tmp_path):
+    for encoding in ("utf-8", "cp1251"):
+        path = tmp_path / f"nul-{encoding}.csv"
+        path.write_bytes(_text().replace("Иванов", "Ива\0нов").encode(encoding))
+        assert tabular.detect_encoding(path) == encoding
+        with pytest.raises(InputError, match="NUL") as caught:
+            _frame(path)
+        assert caught.value.row == 3
+        for value in VALUES:
+            assert value not in str(caught.value)
+
+
+def test_nul_padding_in_a_damaged_file_is_refused(tmp_path):
+    path = tmp_path / "padded.csv"
+    path.write_bytes(_text().encode("utf-8") + bytes(4096) + b"r5,x,y,z,2011\r\n")
+    assert tabular.detect_encoding(path) == "utf-8"  # NULs on both byte parities: not UTF-16
+    with pytest.raises(InputError, match="NUL") as caught:
+        _frame(path)
+    assert caught.value.row == 6
+
+
+def test_a_nul_in_the_header_is_refused_before_any_row_is_read(tmp_path):
+    path = tmp_path / "nul-header.csv"
+    path.write_bytes(b"id,na\0me\n1,x\n")
+    with pytest.raises(InputError, match="NUL") as caught:
+        tabular.read_header(path)
+    assert caught.value.row == 1
+
+
+def test_a_non_utf8_byte_at_the_very_end_of_a_short_file(tmp_path):
+    # the sniff window holds the whole file: nothing is cut, so the byte is not UTF-8
+    path = tmp_path / "tail.csv"
+    path.write_bytes(("id,name\n" + "".join(f"{i},Ivanov\n" for i in range(50)) + "50,Оля").encode("cp1251"))
+    assert tabular.detect_encoding(path) != "utf-8"
+    frame = _frame(path)
+    assert len(frame) == 51 and len(frame["name"].iloc[-1]) == 3
+
+
+@pytest.mark.parametrize("text, row, line, problem", [
+    ('id,name\nR1,Zzyzx\n\nR2,"Qwertova\nR3,Anna\n', 4, 4, "never closes"),
+    ('id,name\nR1,"Zzyzx\nQwertova"\nR2,"Anna"Oleg\n', 3, 4, "after the closing quote"),
+])
+def test_malformed_quotes_name_the_row_and_line(tmp_path, text, row, line, problem):
+    path = tmp_path / "quotes.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError, match=problem) as caught:
+        _frame(path)
+    assert caught.value.row == row
+    assert f"line {line}" in str(caught.value)
+    for value in ("Zzyzx", "Qwertova", "Anna", "Oleg"):
+        assert value not in str(caught.value)
 
 
 def test_xlsx_with_a_date_cell(tmp_path):
@@ -142,6 +232,22 @@ def test_xlsx_header_only_and_damaged(tmp_path):
         _frame(bad)
 
 
+def test_xlsx_empty_rows_and_a_formatted_empty_cell(tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["id", "name"])
+    sheet.append(["r1", "Anna"])
+    sheet.append([None, "  "])
+    sheet.append(["r2", "Oleg"])
+    sheet["A10"].number_format = "@"  # formatted, never filled: rows 5-10 come out empty
+    path = tmp_path / "gaps.xlsx"
+    workbook.save(path)
+    chunks = list(tabular.iter_chunks(path))
+    assert [c.rows.tolist() for c in chunks] == [[2, 4]]
+    assert list(chunks[0].frame["id"]) == ["r1", "r2"]
+
+
 def test_parquet(tmp_path):
     frame = EXPECTED.copy()
     frame["n"] = [1, 2, None, 4]
@@ -156,6 +262,25 @@ def test_parquet(tmp_path):
     bad.write_bytes(b"not parquet at all")
     with pytest.raises(InputError, match="Parquet"):
         _frame(bad)
+
+
+def test_parquet_entirely_empty_rows_are_skipped_but_counted(tmp_path):
+    path = tmp_path / "gaps.parquet"
+    pd.DataFrame({"id": ["a", None, "b", " "], "n": [1.0, None, None, None],
+                  "d": pd.to_datetime(["2013-05-17", None, None, None])}).to_parquet(path)
+    chunks = list(tabular.iter_chunks(path, chunk_rows=3))
+    assert [c.rows.tolist() for c in chunks] == [[2, 4]]  # numbered as if there were a header row
+    assert list(chunks[0].frame["id"]) == ["a", "b"]
+
+
+@pytest.mark.parametrize("values", [[["x", "y"], []], [{"given": "x"}, {"given": "y"}]], ids=["list", "struct"])
+def test_parquet_nested_column_is_refused_by_name(tmp_path, values):
+    path = tmp_path / "nested.parquet"
+    pd.DataFrame({"id": ["a", "b"], "aliases": values}).to_parquet(path)
+    for read in (_frame, tabular.read_header):
+        with pytest.raises(InputError, match="lists or records") as caught:
+            read(path)
+        assert caught.value.column == "aliases"
 
 
 def test_parquet_date_column_keeps_dates(tmp_path):
