@@ -3,24 +3,38 @@
 A date is split into a year component and a month/day component, each hashed into its own filter:
 a year-only or estimated value ("~2013") has no month/day, which then counts as missing (neutral),
 so it still agrees fully with the exact birth date of the same person on the year.
+
+Month names ("3 февраля 2011", "03-FEB-2011", "Feb 3, 2011", "٣ فبراير ٢٠١١") are read with the table
+``data/month_names.json`` (its digest is part of every schema fingerprint); a time of day after a date
+("03.02.2011 0:00:00", as spreadsheets export dates) is ignored.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
 from typing import Mapping
 
-_APPROX = re.compile(r"^(?:~|ca\.?|c\.|circa|approx\.?|about|около|примерно|прибл\.?|حوالي)\s*|\s*(?:\?|г\.?|год|гг\.?)$",
+_APPROX = re.compile(r"^(?:~|ca\.?|c\.|circa|approx\.?|about|около|примерно|прибл\.?|حوالي)\s*|\s*(?:\?|гг\.?)$",
                      re.IGNORECASE)
-_ISO = re.compile(r"^(\d{4})-(\d{1,2})(?:-(\d{1,2}))?(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
+#: "г." / "год" / "г.р." (year, year of birth) after a date; alone with a year it reads as an estimate.
+_YEAR_WORD = re.compile(r"\s*(?:г\.?\s?р\.?|г\.?|года?)$", re.IGNORECASE)
+_TIME = re.compile(r"(?:T|\s+)\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:\s*[AaPp]\.?\s?[Mm]\.?)?$")
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})(?:-(\d{1,2}))?$")
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _YEAR = re.compile(r"^(\d{4})$")
 _NUMERIC = re.compile(r"^(\d{1,4})[./\-\s](\d{1,2})[./\-\s](\d{1,4})$")
 _MONTH_YEAR = re.compile(r"^(\d{1,2})[./\-\s](\d{4})$")
 _YEAR_MONTH = re.compile(r"^(\d{4})[./](\d{1,2})$")
+_WORD = r"([^\W\d_]+)\.?"
+_DAY_WORD_YEAR = re.compile(r"^(\d{1,2})[\s./\-]*" + _WORD + r"[\s./\-,]*(\d{4})$")
+_WORD_DAY_YEAR = re.compile(r"^" + _WORD + r"\s*(\d{1,2}),?\s+(\d{4})$")
+_WORD_YEAR = re.compile(r"^" + _WORD + r"[\s./\-,]*(\d{4})$")
 _AGE = re.compile(r"^(\d{1,3})\s*(?:y|yr|yrs|years?|j|ans?|лет|года?|سنة|سنوات)$", re.IGNORECASE)
 
 
@@ -30,6 +44,30 @@ class PartialDate:
     month: int | None = None
     day: int | None = None
     approximate: bool = False
+
+
+_MONTH_NAMES = "month_names.json"
+
+
+@lru_cache(maxsize=1)
+def _month_table() -> tuple[dict[str, int], str]:
+    """Month number of every known month name (case-folded), and the sha256 of the table's file."""
+    raw = resources.files("pprl").joinpath("data", _MONTH_NAMES).read_bytes()
+    table: dict[str, int] = {}
+    for months in json.loads(raw)["months"].values():
+        for number, words in enumerate(months, 1):
+            for word in words.split():
+                table[word.casefold()] = number
+    return table, hashlib.sha256(raw).hexdigest()
+
+
+def data_digest() -> str:
+    """sha256 (hex) of the month-name table: part of the schema fingerprint."""
+    return _month_table()[1]
+
+
+def _month(word: str) -> int | None:
+    return _month_table()[0].get(word.casefold())
 
 
 def _valid(year: int, month: int | None, day: int | None, options: Mapping) -> bool:
@@ -65,10 +103,14 @@ def parse_date(text: str, options: Mapping, reference_year: int | None = None) -
     if not value:
         return None
     approximate = False
+    year_word = False
     if not (value[0].isdigit() and value[-1].isdigit()):  # the markers of _APPROX are not digits
+        stripped = _YEAR_WORD.sub("", value).strip()
+        year_word, value = stripped != value, stripped
         stripped = _APPROX.sub("", value).strip()
         if stripped != value:
             approximate, value = True, stripped
+    value = _TIME.sub("", value)
     order = options.get("order", "dmy")
     year = month = day = None
     if match := _ISO.match(value):
@@ -91,13 +133,19 @@ def parse_date(text: str, options: Mapping, reference_year: int | None = None) -
         month, year = int(match[1]), int(match[2])
     elif match := _YEAR_MONTH.match(value):
         year, month = int(match[1]), int(match[2])
+    elif (match := _DAY_WORD_YEAR.match(value)) and _month(match[2]):
+        day, month, year = int(match[1]), _month(match[2]), int(match[3])
+    elif (match := _WORD_DAY_YEAR.match(value)) and _month(match[1]):
+        month, day, year = _month(match[1]), int(match[2]), int(match[3])
+    elif (match := _WORD_YEAR.match(value)) and _month(match[1]):
+        month, year = _month(match[1]), int(match[2])
     elif (match := _AGE.match(value)) and reference_year is not None:
         year, approximate = reference_year - int(match[1]), True
     else:
         return None
     if not _valid(year, month, day, options):
         return None
-    return PartialDate(year, month, day, approximate)
+    return PartialDate(year, month, day, approximate or (year_word and month is None))
 
 
 def from_datetime(value: dt.date) -> PartialDate:

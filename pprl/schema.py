@@ -171,14 +171,14 @@ def canonical_json(node: Any) -> bytes:
 
 def fingerprint(filled: Mapping[str, Any]) -> str:
     """SHA-256 over the canonical schema and the digests of every data table that decides tokens."""
-    from pprl import names, tokens
+    from pprl import dates, names, tokens
 
     data = {
         "tokens_version": tokens.TOKENS_VERSION,
         "tables": {
-            field["name"]: names.data_digest(field["options"])
+            field["name"]: names.data_digest(field["options"]) if field["type"] == "person_name" else dates.data_digest()
             for field in filled["fields"]
-            if field["type"] == "person_name"
+            if field["type"] in ("person_name", "date")
         },
     }
     payload = canonical_json({"schema": _strip_descriptions(filled), "data": data})

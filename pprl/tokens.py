@@ -15,7 +15,7 @@ from pprl import dates, names
 from pprl.normalise import normalise_text
 from pprl.schema import FieldSpec
 
-TOKENS_VERSION = "2"
+TOKENS_VERSION = "3"
 
 
 class Status(Enum):

@@ -39,9 +39,41 @@ YMD = {"order": "ymd"}
     ("около 2013", PartialDate(2013, approximate=True)),
     ("2013 г.", PartialDate(2013, approximate=True)),
     ("2013?", PartialDate(2013, approximate=True)),
+    ("2013 г.р.", PartialDate(2013, approximate=True)),
+    ("17.05.2013 г.", PartialDate(2013, 5, 17)),  # "year" after a full date is no estimate
+    # a time of day, as spreadsheets export dates
+    ("17.05.2013 0:00:00", PartialDate(2013, 5, 17)),
+    ("05/17/2013 12:00:00 AM", PartialDate(2013, 5, 17)),
+    ("17.05.2013 13:45", PartialDate(2013, 5, 17)),
 ])
 def test_formats(text, expected):
     assert parse_date(text, DMY) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("17 мая 2013", PartialDate(2013, 5, 17)),
+    ("17 мая 2013 г.", PartialDate(2013, 5, 17)),
+    ("17-MAY-2013", PartialDate(2013, 5, 17)),
+    ("17 May 2013", PartialDate(2013, 5, 17)),
+    ("May 17, 2013", PartialDate(2013, 5, 17)),
+    ("3 févr. 2011", PartialDate(2011, 2, 3)),
+    ("3. März 2011", PartialDate(2011, 3, 3)),
+    ("3 травня 2011", PartialDate(2011, 5, 3)),
+    ("12 AĞUSTOS 2012", PartialDate(2012, 8, 12)),
+    ("12 avqust 2012", PartialDate(2012, 8, 12)),
+    ("12 тамыз 2012", PartialDate(2012, 8, 12)),
+    ("٣ فبراير ٢٠١١", PartialDate(2011, 2, 3)),
+    ("3 شباط 2011", PartialDate(2011, 2, 3)),
+    ("февраль 2011", PartialDate(2011, 2)),
+    ("Sept 2011", PartialDate(2011, 9)),
+])
+def test_month_names(text, expected):
+    assert parse_date(text, DMY) == expected
+
+
+@pytest.mark.parametrize("text", ["17 Foo 2013", "31 февраля 2013", "17 мая 13", "мая"])
+def test_unknown_or_impossible_month_names_are_unreadable(text):
+    assert parse_date(text, DMY) is None
 
 
 def test_day_month_order_option():

@@ -309,6 +309,15 @@ def test_fingerprint_number_tolerance():
     assert _fp(_minimal(type="number", options={"tolerance": 1})) != _fp(_minimal(type="number", options={"tolerance": 2}))
 
 
+def test_fingerprint_covers_the_month_name_table(monkeypatch):
+    from pprl import dates
+
+    base, no_dates = _fp(_doc()), _fp(_minimal())
+    monkeypatch.setattr(dates, "data_digest", lambda: "0" * 64)
+    assert _fp(_doc()) != base
+    assert _fp(_minimal()) == no_dates  # a schema without dates does not depend on it
+
+
 def test_fingerprint_field_order_matters():
     document = _doc()
     swapped = copy.deepcopy(document)
