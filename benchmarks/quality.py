@@ -13,6 +13,9 @@ patronymic columns; b: one foreign full_name in Latin or Arabic script; truth a-
 * ``rl-clear`` - recordlinkage on the raw values (``benchmarks/baseline_clear.py``): clean/phonetic,
   Jaro-Winkler, dates, ECM or a sum of similarities at its best threshold in hindsight; the best
   variant per run;
+* ``supervised`` (with ``--ceiling``) - a classifier trained on the truth, cross-fitted, on the very
+  candidate pairs pprl scored, at its best threshold in hindsight (``benchmarks/ceiling.py``): what
+  the encodings allow, to tell a weak unsupervised fit from information the records do not hold;
 * ``clk@best`` - clkhash (bigram CLKs of name and parents, positional digits of the birth date, sex)
   and anonlink (Dice candidates >= 0.5, greedy solve) at the best threshold in 0.50, 0.51, ..., 0.95
   in hindsight, with the better of two bit weightings (``CLK_VARIANTS``, also in hindsight); runs in
@@ -26,6 +29,7 @@ Prints P / R / F1 per level and tool (mean over seeds, and the minimum F1), and 
     .venv/bin/python benchmarks/quality.py --extreme --seeds 5 --people 5000
     .venv/bin/python benchmarks/quality.py --tools pprl       # only pprl (no baseline venv needed)
     .venv/bin/python benchmarks/quality.py --json r.json      # keep every run; --report r.json reprints
+    .venv/bin/python benchmarks/quality.py --tools pprl --ceiling --extreme   # pprl vs the supervised ceiling
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 DEFAULT_BASELINE_PY = HERE / ".venv-baselines" / "bin" / "python"
 CLK_THRESHOLDS = [round(0.50 + 0.01 * i, 2) for i in range(46)]   # 0.50 .. 0.95
-TOOLS = ("pprl", "pprl@best", "rl-clear", "clk@best")
+TOOLS = ("pprl", "pprl@best", "supervised", "rl-clear", "clk@best")
 
 
 # ------------------------------------------------------------------------------------------
@@ -173,7 +177,8 @@ def run_clk(python: Path, a, b, truth, check: list[float] | None = None) -> dict
 # ------------------------------------------------------------------------------------------
 # pprl
 # ------------------------------------------------------------------------------------------
-def run_pprl(a, b, truth, workdir: Path, secret: bytes, workers: int) -> tuple[dict, dict]:
+def run_pprl(a, b, truth, workdir: Path, secret: bytes, workers: int, ceiling: bool = False) -> dict[str, dict]:
+    """``pprl`` and ``pprl@best`` (and ``supervised`` with ``ceiling``) metrics of one linkage."""
     import numpy as np
     import pandas as pd
 
@@ -182,6 +187,7 @@ def run_pprl(a, b, truth, workdir: Path, secret: bytes, workers: int) -> tuple[d
     from pprl.link import LinkOptions, link, matches_frame
     from pprl.solving import one_to_one
     from baseline_clear import best_threshold
+    from ceiling import supervised, true_pairs
 
     started = time.perf_counter()
     schema = schema_module.load(ROOT / "schemas" / "missing-persons.json")
@@ -211,7 +217,13 @@ def run_pprl(a, b, truth, workdir: Path, secret: bytes, workers: int) -> tuple[d
                                               "score": pair.score[keep]}), truth, threshold=t)
     assert abs(check.f1 - f) < 1e-9, (check, f)
     best = {"precision": p, "recall": r, "f1": f, "threshold": t, "seconds": 0.0}
-    return default, best
+    row = {"pprl": default, "pprl@best": best}
+    if ceiling:
+        started = time.perf_counter()
+        labels = true_pairs(ids_a, ids_b, pair.ia, pair.ib, truth)
+        row["supervised"] = supervised(pair.ia, pair.ib, pair.score, pair.binned, labels, len(truth_set))
+        row["supervised"]["seconds"] = time.perf_counter() - started
+    return row
 
 
 # ------------------------------------------------------------------------------------------
@@ -232,6 +244,8 @@ def print_table(results: list[dict], levels: list[str], people: int, seeds: int)
             if tool in ("rl-clear", "clk@best"):
                 note = "best: " + ", ".join(f"{v} x{n}" for v, n in
                                             sorted(Counter(r["variant"] for r in rows).items()))
+            if tool == "supervised":
+                note = f"true pairs among pprl's candidates: {statistics.fmean(r['reachable'] for r in rows):.3f}"
             if tool == "pprl@best":
                 gaps = [b["f1"] - d["f1"] for b, d in zip(rows, [r for r in results if r["level"] == level
                                                                  and r["tool"] == "pprl"])]
@@ -254,6 +268,8 @@ def main(argv=None) -> int:
     ap.add_argument("--levels", default="easy,medium,hard", help="comma-separated difficulty levels")
     ap.add_argument("--extreme", action="store_true", help="add the extreme level")
     ap.add_argument("--tools", default="pprl,rl,clk", help="comma-separated subset of pprl,rl,clk")
+    ap.add_argument("--ceiling", action="store_true",
+                    help="also train a classifier on the truth of pprl's candidates (benchmarks/ceiling.py)")
     ap.add_argument("--baseline-python", type=Path, default=DEFAULT_BASELINE_PY)
     ap.add_argument("--rl-full-index", action="store_true",
                     help="recordlinkage: compare every a x b pair instead of blocking (about 20x slower)")
@@ -293,7 +309,7 @@ def main(argv=None) -> int:
                 a, b, truth = data.exports["a"], data.exports["b"], data.truth[("a", "b")]
                 row = {}
                 if "pprl" in tools:
-                    row["pprl"], row["pprl@best"] = run_pprl(a, b, truth, Path(tmp), secret, args.workers)
+                    row.update(run_pprl(a, b, truth, Path(tmp), secret, args.workers, args.ceiling))
                 if "rl" in tools:
                     res = baseline_clear.link(a, b, truth, n_jobs=1, full_index=args.rl_full_index)
                     row["rl-clear"] = dict(res[res["best"]], seconds=res["seconds"], variant=res["best"])

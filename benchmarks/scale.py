@@ -28,6 +28,9 @@ switched off), and print:
   linkage does); and ``f1_on_sample``: F1 of the full linkage's matches of the sample's records of a
   only (same records as ``sample_f1``, but linked against all of b, namesakes and siblings
   included; the sample itself holds few of anyone's siblings);
+* with ``--ceiling``: ``supervised_f1``, the F1 of a classifier trained on the truth of the full
+  linkage's own candidates (``benchmarks/ceiling.py``; cross-fitted, best threshold in hindsight),
+  the yardstick for how much of the gap between full size and the sample any scoring could close;
 * anonlink: the pairs/second of anonlink's exhaustive Dice kernel, measured on filters of the same
   width in ``benchmarks/.venv-baselines`` (made by ``benchmarks/baselines.sh``) when that exists, and
   the time it would need for all n_a x n_b pairs.
@@ -125,7 +128,7 @@ print(n * n / (time.perf_counter() - t))
 
 def run(label: str, records: int, workdir: Path, secret: bytes, sample: int, seed: int,
         difficulty: str = "medium", reuse: bool = False, encode_only: bool = False,
-        blocking_only: bool = False) -> dict:
+        blocking_only: bool = False, ceiling: bool = False) -> dict:
     out = workdir / label
     out.mkdir(parents=True, exist_ok=True)
     done = out / "prepared.json"
@@ -164,6 +167,12 @@ def run(label: str, records: int, workdir: Path, secret: bytes, sample: int, see
         dated = set(export_b["record_id"][export_b["birth_date"].str.match(FULL_DATE)])
         row["f1_dated"] = round(evaluation.evaluate(matches[matches["id_b"].isin(dated)],
                                                     truth[truth.iloc[:, 1].isin(dated)]).f1, 4)
+        if ceiling:
+            from ceiling import supervised, true_pairs
+
+            pair = linkage.pair(0, 1)
+            labels = true_pairs(a.ids, b.ids, pair.ia, pair.ib, truth)
+            row["supervised_f1"] = round(supervised(pair.ia, pair.ib, pair.score, pair.binned, labels, len(truth))["f1"], 4)
         del linkage
     started = time.perf_counter()
     ptr, idx, method = blocking.candidates(a, b)
@@ -192,6 +201,8 @@ def main() -> None:
                         help="reuse data generated and encoded in --workdir by an earlier run (secret not needed)")
     parser.add_argument("--encode-only", action="store_true", help="generate and encode only (for a later --reuse)")
     parser.add_argument("--blocking-only", action="store_true", help="candidates and pair completeness only, no linkage")
+    parser.add_argument("--ceiling", action="store_true",
+                        help="also train a classifier on the truth of the linkage's candidates (benchmarks/ceiling.py)")
     parser.add_argument("--budget", type=int, help=f"candidates per record (blocking.BUDGET, default "
                         f"{blocking.BUDGET}; 0: every pair met in a band)")
     args = parser.parse_args()
@@ -207,7 +218,7 @@ def main() -> None:
     rows = []
     for label in sizes:
         row = run(label, SIZES[label], workdir, secret, args.sample, args.seed, args.difficulty, args.reuse,
-                  args.encode_only, args.blocking_only)
+                  args.encode_only, args.blocking_only, args.ceiling)
         print(json.dumps(row), flush=True)
         rows.append(row)
     if args.encode_only:
