@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
@@ -18,6 +19,7 @@ import pandas as pd
 from pprl.errors import InputError
 
 _SNIFF_BYTES = 1 << 16
+_WORD = re.compile(r"[^\W\d_]+")
 
 
 @dataclass(frozen=True)
@@ -55,12 +57,28 @@ def detect_encoding(path: Path) -> str:
             return "utf-8"
     from charset_normalizer import from_bytes
 
-    # stray NULs would spoil the detection; the reader reports them with their row
-    best = from_bytes(head.replace(b"\0", b""),
-                      cp_isolation=["cp1251", "koi8_r", "cp1256", "cp1252", "latin_1"]).best()
+    sample = head.replace(b"\0", b"")  # stray NULs would spoil the detection; the reader reports them
+    best = from_bytes(sample, cp_isolation=["cp1251", "koi8_r", "cp1256", "cp1252", "latin_1"]).best()
     if best is None:
         raise InputError(path, "cannot tell the text encoding; save the export as UTF-8")
+    if best.encoding in ("cp1252", "latin_1") and _reads_as_cyrillic(sample):
+        return "cp1251"
     return best.encoding
+
+
+def _reads_as_cyrillic(head: bytes) -> bool:
+    """Whether, read as Windows-1251, the sample has Cyrillic words and no word mixing Cyrillic with
+    other letters.
+
+    Charset detection needs enough text to judge: Latin names with sex as "м"/"ж", or a single short
+    Cyrillic word, come out as Windows-1252. Read as Windows-1251, Western European text mixes scripts
+    within words instead ("Franзois", "Йlise"), so a sample without any such word is taken for Cyrillic.
+    """
+    def cyrillic(char: str) -> bool:
+        return "\u0400" <= char <= "\u04ff"
+
+    words = [word for word in _WORD.findall(head.decode("cp1251", errors="replace")) if any(map(cyrillic, word))]
+    return bool(words) and all(all(map(cyrillic, word)) for word in words)
 
 
 def _utf16_byte_order(head: bytes) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import io
 import datetime as dt
 
 import pandas as pd
@@ -176,9 +177,20 @@ def test_a_non_utf8_byte_at_the_very_end_of_a_short_file(tmp_path):
     # the sniff window holds the whole file: nothing is cut, so the byte is not UTF-8
     path = tmp_path / "tail.csv"
     path.write_bytes(("id,name\n" + "".join(f"{i},Ivanov\n" for i in range(50)) + "50,Оля").encode("cp1251"))
-    assert tabular.detect_encoding(path) != "utf-8"
+    assert tabular.detect_encoding(path) == "cp1251"
     frame = _frame(path)
-    assert len(frame) == 51 and len(frame["name"].iloc[-1]) == 3
+    assert len(frame) == 51 and frame["name"].iloc[-1] == "Оля"
+
+
+@pytest.mark.parametrize("text, encoding", [
+    ("id,name,sex\n1,Ivanov Ivan,м\n2,Petrova Anna,ж\n", "cp1251"),  # too little Cyrillic for the detector
+    ("id,name\n1,François Dupont\n2,Élise Müller\n3,José\n", "cp1252"),
+])
+def test_few_cyrillic_words_are_not_taken_for_western_european(tmp_path, text, encoding):
+    path = tmp_path / "short.csv"
+    path.write_bytes(text.encode(encoding))
+    assert tabular.detect_encoding(path) == encoding
+    assert _frame(path).equals(pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False))
 
 
 @pytest.mark.parametrize("text, row, line, problem", [
