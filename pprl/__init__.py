@@ -4,4 +4,4 @@ Agencies encode their own exports locally (``pprl.encode``); a coordinator links
 (``pprl.link``) without a secret and without raw identities.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

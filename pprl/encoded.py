@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 from pprl import __version__
 from pprl.atomic import atomic_path
 from pprl.errors import CompatibilityError, PprlError
+from pprl.schema import canonical_json
 
 FORMAT = "pprl-encoded"
 FORMAT_VERSION = 1
@@ -207,6 +208,13 @@ def check_compatible(paths: list[Path], datasets: list[EncodedData]) -> None:
     first_path, first = paths[0], datasets[0]
     for path, data in zip(paths[1:], datasets[1:]):
         if data.header["schema_fingerprint"] != first.header["schema_fingerprint"]:
+            if canonical_json(data.header["schema"]) == canonical_json(first.header["schema"]):
+                # same schema, other tokens: the transliteration tables, name variants, month names or
+                # tokenisation rules of the two pprl installations differ
+                raise CompatibilityError(
+                    f"{path} and {first_path} were encoded with the same schema but by pprl versions that make "
+                    f"different tokens (pprl {data.header.get('pprl_version', '?')} vs "
+                    f"{first.header.get('pprl_version', '?')}); all agencies must encode with the same pprl version")
             raise CompatibilityError(
                 f"{path} was encoded with a different schema than {first_path} "
                 f"(fingerprint {data.header['schema_fingerprint'][:19]}... vs {first.header['schema_fingerprint'][:19]}...); "

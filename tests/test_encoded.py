@@ -226,7 +226,16 @@ def test_check_compatible(tmp_path):
     encoded.check_compatible([a, b, c], same)
 
     _write(b, ["2"], _random_bits(1), fingerprint="sha256:" + "2" * 64)
-    with pytest.raises(CompatibilityError, match="schema") as caught:
+    with pytest.raises(CompatibilityError, match="same schema but by pprl versions") as caught:
+        encoded.check_compatible([a, b], [encoded.read(a), encoded.read(b)])
+    assert str(a) in str(caught.value) and str(b) in str(caught.value)
+
+    other_schema = {**SCHEMA_DOC, "name": "other"}
+    writer = encoded.Writer(b, COLUMNS, encoded.make_header(other_schema, "sha256:" + "3" * 64, "00112233aabbccdd",
+                                                             "agency", COLUMNS))
+    writer.write(["2"], _random_bits(1))
+    writer.close({})
+    with pytest.raises(CompatibilityError, match="different schema") as caught:
         encoded.check_compatible([a, b], [encoded.read(a), encoded.read(b)])
     assert str(a) in str(caught.value) and str(b) in str(caught.value)
 
