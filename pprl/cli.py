@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 import sys
@@ -27,6 +28,21 @@ class _Terminated(BaseException):
 def _raise_terminated(signum: int, frame: object) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the clean-up short
     raise _Terminated()
+
+
+class _Probability(click.FloatRange):
+    """A number in [0, 1]; click's range lets NaN through, which would silently keep no pair."""
+
+    name = "probability"
+
+    def __init__(self) -> None:
+        super().__init__(0, 1)
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if math.isnan(number):
+            self.fail("NaN is not a probability", param, ctx)
+        return number
 
 
 class _Group(click.Group):
@@ -204,7 +220,7 @@ def encode(input_path: Path, schema_path: Path, secret_file: Path | None, maps: 
                 type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="MATCHES.csv: id_a (first file), id_b (second file), score.")
-@click.option("--threshold", type=click.FloatRange(0, 1), help="Match probability to accept (default: chosen "
+@click.option("--threshold", type=_Probability(), help="Match probability to accept (default: chosen "
               "automatically to maximise the expected F1, and printed with its rationale).")
 @click.option("--many", is_flag=True, help="Keep every pair above the threshold (one-to-many), not one-to-one.")
 @click.option("--top-k", type=click.IntRange(min=1), help="Write the K best candidates of each record of the first "
@@ -234,6 +250,11 @@ def link(encoded_files: tuple[Path, ...], output: Path, threshold: float | None,
         raise click.UsageError("--many and --top-k exclude each other")
     if clusters_path and len(encoded_files) < 3:
         raise click.UsageError("--clusters needs three or more encoded files")
+    if top_k and split_dir:
+        raise click.UsageError("--top-k writes candidates for review, not matches to send back: drop --split-dir")
+    for index, path in enumerate(encoded_files):
+        if any(_same_file(path, earlier) for earlier in encoded_files[:index]):
+            raise click.UsageError(f"{path} is given twice: link the files of different agencies")
     if scheduler and engine != "dask":
         raise click.UsageError("--scheduler needs --engine dask")
     datasets = [encoded.read(path) for path in encoded_files]
@@ -278,7 +299,7 @@ def link(encoded_files: tuple[Path, ...], output: Path, threshold: float | None,
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Write score histograms and the precision/recall curve to this image; its suffix gives the "
               "format (.png, .pdf, .svg, ...).")
-@click.option("--threshold", type=click.FloatRange(0, 1), help="Evaluate only pairs scoring at least this; marked on the plot.")
+@click.option("--threshold", type=_Probability(), help="Evaluate only pairs scoring at least this; marked on the plot.")
 def evaluate(matches_path: Path, truth_path: Path, sweep: bool, plot_path: Path | None, threshold: float | None) -> None:
     """Precision, recall and F1 of a linkage against known true pairs."""
     from pprl import evaluation
@@ -291,6 +312,10 @@ def evaluate(matches_path: Path, truth_path: Path, sweep: bool, plot_path: Path 
         _refuse_overwriting([matches_path, truth_path], [plot_path])
     matches = evaluation.read_matches(matches_path)
     truth = evaluation.read_truth(truth_path)
+    for side in evaluation.unknown_sides(matches, truth):
+        column = "first" if side == "id_a" else "second"
+        _echo_err(f"warning: no {side} of {matches_path} is in the {column} column of {truth_path} "
+                  "(columns swapped, or the truth of other files?)")
     metrics = evaluation.evaluate(matches, truth, threshold)
     click.echo(str(metrics))
     if sweep:

@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 from pprl import __version__
 from pprl.atomic import atomic_path
 from pprl.errors import CompatibilityError, PprlError
-from pprl.schema import canonical_json
+from pprl.schema import canonical_schema
 
 FORMAT = "pprl-encoded"
 FORMAT_VERSION = 1
@@ -208,7 +208,7 @@ def check_compatible(paths: list[Path], datasets: list[EncodedData]) -> None:
     first_path, first = paths[0], datasets[0]
     for path, data in zip(paths[1:], datasets[1:]):
         if data.header["schema_fingerprint"] != first.header["schema_fingerprint"]:
-            if canonical_json(data.header["schema"]) == canonical_json(first.header["schema"]):
+            if canonical_schema(data.header["schema"]) == canonical_schema(first.header["schema"]):
                 # same schema, other tokens: the transliteration tables, name variants, month names or
                 # tokenisation rules of the two pprl installations differ
                 raise CompatibilityError(
@@ -219,6 +219,10 @@ def check_compatible(paths: list[Path], datasets: list[EncodedData]) -> None:
                 f"{path} was encoded with a different schema than {first_path} "
                 f"(fingerprint {data.header['schema_fingerprint'][:19]}... vs {first.header['schema_fingerprint'][:19]}...); "
                 "all agencies must encode with the same schema file")
+        elif canonical_schema(data.header["schema"]) != canonical_schema(first.header["schema"]):
+            raise CompatibilityError(
+                f"{path} and {first_path} carry different schemas under the same fingerprint: one of them was "
+                "altered after encoding")
         if data.header["key_check"] != first.header["key_check"]:
             raise CompatibilityError(
                 f"{path} was encoded with a different secret than {first_path} "

@@ -23,7 +23,8 @@ import pandas as pd
 from pprl.atomic import atomic_path
 from pprl.errors import InputError
 
-__all__ = ["Metrics", "read_matches", "read_truth", "evaluate", "sweep", "plot", "plot_format", "PLOT_FORMATS"]
+__all__ = ["Metrics", "read_matches", "read_truth", "unknown_sides", "evaluate", "sweep", "plot", "plot_format",
+           "PLOT_FORMATS"]
 
 #: File suffixes :func:`plot` writes (matplotlib's image formats that need nothing else installed).
 PLOT_FORMATS = ("png", "pdf", "svg", "eps", "ps", "jpg", "jpeg", "tif", "tiff", "webp")
@@ -122,6 +123,14 @@ def read_truth(path: str | Path) -> pd.DataFrame:
     for original in names:
         _check_ids(path, df, original)
     return pd.DataFrame({"id_a": df.iloc[:, 0].to_numpy(), "id_b": df.iloc[:, 1].to_numpy()})
+
+
+def unknown_sides(matches: pd.DataFrame, truth: pd.DataFrame) -> list[str]:
+    """The sides (``id_a``, ``id_b``) on which no ID of the matches occurs in the truth: a truth of other
+    files, or with its columns swapped, which would otherwise just score 0."""
+    if matches.empty or truth.empty:
+        return []
+    return [side for side in ("id_a", "id_b") if not matches[side].isin(truth[side]).any()]
 
 
 # ---------------------------------------------------------------- metrics

@@ -117,8 +117,15 @@ def _known_keys(error: jsonschema.ValidationError) -> list[str]:
     return list(error.schema.get("properties", {})) if isinstance(error.schema, dict) else []
 
 
+#: JSON Schema counts 6.0 as an integer; bit counts and hash counts must be whole numbers written as such.
+_Validator = jsonschema.validators.extend(
+    jsonschema.Draft202012Validator,
+    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine(
+        "integer", lambda _, value: isinstance(value, int) and not isinstance(value, bool)))
+
+
 def _structural_problems(document: Any) -> list[Problem]:
-    validator = jsonschema.Draft202012Validator(meta_schema())
+    validator = _Validator(meta_schema())
     problems = []
     for error in sorted(validator.iter_errors(document), key=lambda e: (list(map(str, e.absolute_path)), e.message)):
         pointer = _pointer(error.absolute_path)
@@ -157,16 +164,22 @@ def _fill_defaults(document: dict[str, Any]) -> dict[str, Any]:
     return filled
 
 
-def _strip_descriptions(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {k: _strip_descriptions(v) for k, v in node.items() if k != "description"}
-    if isinstance(node, list):
-        return [_strip_descriptions(v) for v in node]
-    return node
+def _strip_descriptions(filled: Mapping[str, Any]) -> dict[str, Any]:
+    """The schema without its free-text descriptions, which the meta-schema allows on the schema and on
+    each field only (elsewhere "description" may be data, e.g. a category value)."""
+    stripped = {key: value for key, value in filled.items() if key != "description"}
+    stripped["fields"] = [{key: value for key, value in field.items() if key != "description"}
+                          for field in filled["fields"]]
+    return stripped
 
 
 def canonical_json(node: Any) -> bytes:
     return json.dumps(node, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def canonical_schema(filled: Mapping[str, Any]) -> bytes:
+    """What of a schema (defaults filled in) decides tokens, as canonical JSON: all but descriptions."""
+    return canonical_json(_strip_descriptions(filled))
 
 
 def fingerprint(filled: Mapping[str, Any]) -> str:
@@ -263,9 +276,25 @@ def read_document(path: str | Path) -> Any:
     except (OSError, UnicodeDecodeError) as error:
         raise SchemaError(path, [("", f"cannot read: {type(error).__name__}")]) from None
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_not_json, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as error:
         raise SchemaError(path, [("", f"not valid JSON: {error.msg} at line {error.lineno} column {error.colno}")]) from None
+    except ValueError as error:
+        raise SchemaError(path, [("", f"not valid JSON: {error}")]) from None
+
+
+def _not_json(constant: str) -> None:
+    """Python's json module reads NaN and Infinity, which JSON does not have."""
+    raise ValueError(f"{constant} is not a JSON number")
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object whose keys are unique: with a key written twice, JSON readers disagree on which counts."""
+    keys = [key for key, _ in pairs]
+    repeated = sorted({key for key in keys if keys.count(key) > 1})
+    if repeated:
+        raise ValueError(f"key {repeated[0]!r} appears twice in one object")
+    return dict(pairs)
 
 
 def validate_file(path: str | Path) -> list[Problem]:

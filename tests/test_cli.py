@@ -279,7 +279,16 @@ def test_link_usage_errors(tmp_path, runner, ru_lat):
     assert runner.invoke(main, ["link", str(ru), str(lat), "-o", str(out), "--clusters", str(tmp_path / "c.csv")]
                          ).exit_code == 2
     assert runner.invoke(main, ["link", str(ru), str(lat), "-o", str(out), "--threshold", "1.5"]).exit_code == 2
-    assert not out.exists() and not leftovers(tmp_path)
+    assert runner.invoke(main, ["link", str(ru), str(lat), "-o", str(out), "--threshold", "nan"]).exit_code == 2
+    # review candidates are no matches to send back
+    assert runner.invoke(main, ["link", str(ru), str(lat), "-o", str(out), "--top-k", "2", "--split-dir",
+                                str(tmp_path / "back")]).exit_code == 2
+    copy = tmp_path / "copy.parquet"
+    copy.symlink_to(ru)
+    for twice in ([ru, ru], [ru, copy], [ru, lat, ru]):
+        result = runner.invoke(main, ["link", *map(str, twice), "-o", str(out)])
+        assert result.exit_code == 2 and "given twice" in result.stderr
+    assert not out.exists() and not (tmp_path / "back").exists() and not leftovers(tmp_path)
 
 
 def test_link_refuses_non_encoded_input(tmp_path, runner, ru_lat):
@@ -304,6 +313,14 @@ def test_evaluate(tmp_path, runner, ru_lat):
     assert "recall 1.0000" in result.stdout
     bad = runner.invoke(main, ["evaluate", str(tmp_path / "nope.csv"), "--truth", str(truth)])
     assert bad.exit_code == 1
+    nan = runner.invoke(main, ["evaluate", str(matches), "--truth", str(truth), "--threshold", "nan"])
+    assert nan.exit_code == 2 and "NaN" in nan.stderr
+    assert "warning" not in result.stderr
+    swapped = tmp_path / "swapped.csv"
+    swapped.write_text("lat,ru\n" + "".join(f"{b},{a}\n" for a, b in sorted(TRUE_PAIRS)))
+    result = runner.invoke(main, ["evaluate", str(matches), "--truth", str(swapped), "--no-sweep"])
+    assert result.exit_code == 0 and "f1 0.0000" in result.stdout
+    assert "no id_a" in result.stderr and "no id_b" in result.stderr and "columns swapped" in result.stderr
 
 
 def test_version_and_help(runner):

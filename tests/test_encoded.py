@@ -239,6 +239,21 @@ def test_check_compatible(tmp_path):
         encoded.check_compatible([a, b], [encoded.read(a), encoded.read(b)])
     assert str(a) in str(caught.value) and str(b) in str(caught.value)
 
+    # a schema altered after encoding (weights, threshold) under the fingerprint it does not have
+    writer = encoded.Writer(b, COLUMNS, encoded.make_header(other_schema, "sha256:" + "1" * 64, "00112233aabbccdd",
+                                                             "agency", COLUMNS))
+    writer.write(["2"], _random_bits(1))
+    writer.close({})
+    with pytest.raises(CompatibilityError, match="altered after encoding"):
+        encoded.check_compatible([a, b], [encoded.read(a), encoded.read(b)])
+    # descriptions are free text: another one is no difference
+    described = {**SCHEMA_DOC, "description": "our copy"}
+    writer = encoded.Writer(b, COLUMNS, encoded.make_header(described, "sha256:" + "1" * 64, "00112233aabbccdd",
+                                                             "agency", COLUMNS))
+    writer.write(["2"], _random_bits(1))
+    writer.close({})
+    encoded.check_compatible([a, b], [encoded.read(a), encoded.read(b)])
+
     _write(b, ["2"], _random_bits(1), key_check="ffffffffffffffff")
     with pytest.raises(CompatibilityError, match="secret") as caught:
         encoded.check_compatible([a, b], [encoded.read(a), encoded.read(b)])

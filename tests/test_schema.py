@@ -175,7 +175,13 @@ def test_warnings_are_printed_but_exit_0_unless_strict(tmp_path):
     assert _validate(MISSING_PERSONS, strict=True)[0].exit_code == 1
 
 
-@pytest.mark.parametrize("text", ['{"schema_version": 1,', "", "[1, 2", "\x00\x01"])
+@pytest.mark.parametrize("text", [
+    '{"schema_version": 1,', "", "[1, 2", "\x00\x01",
+    # what Python's json module reads but JSON does not have, or readers disagree on
+    '{"schema_version": 1, "name": "t", "fields": [{"name": "n", "type": "string", "weight": NaN}]}',
+    '{"schema_version": 1, "name": "t", "linkage": {"threshold": Infinity}, "fields": []}',
+    '{"schema_version": 1, "name": "t", "fields": [{"name": "n", "type": "string", "weight": 8, "weight": 0.001}]}',
+])
 def test_invalid_json(tmp_path, text):
     path = _write(tmp_path, text)
     result, lines = _validate(path)
@@ -185,6 +191,13 @@ def test_invalid_json(tmp_path, text):
     assert "JSON" in lines[0]
     with pytest.raises(SchemaError):
         schema.load(path)
+
+
+@pytest.mark.parametrize("key, value", [("bits", 1024.0), ("hashes", 6.0)])
+def test_filter_sizes_are_whole_numbers_written_as_such(key, value):
+    document = _minimal()
+    document["fields"][0]["filter"][key] = value
+    assert any(p.pointer == f"/fields/0/filter/{key}" and "integer" in p.message for p in _errors(document))
 
 
 def test_not_an_object_and_missing_file(tmp_path):
@@ -316,6 +329,13 @@ def test_fingerprint_covers_the_month_name_table(monkeypatch):
     monkeypatch.setattr(dates, "data_digest", lambda: "0" * 64)
     assert _fp(_doc()) != base
     assert _fp(_minimal()) == no_dates  # a schema without dates does not depend on it
+
+
+def test_a_category_value_named_description_is_part_of_the_fingerprint():
+    def sex(values):
+        return _minimal(type="category", options={"values": values})
+
+    assert _fp(sex({"m": ["male"], "description": ["x"]})) != _fp(sex({"m": ["male"]}))
 
 
 def test_fingerprint_field_order_matters():
