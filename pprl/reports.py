@@ -44,6 +44,10 @@ def write_split(linkage: Linkage, matches: pd.DataFrame, clusters: pd.DataFrame 
     return [write_csv(table, path, group) for table, path in zip(tables, paths)]
 
 
+#: Below this expected precision at the automatic threshold, the summary asks for a review.
+REVIEW_PRECISION = 0.9
+
+
 def summary_lines(linkage: Linkage, matches: pd.DataFrame, clusters: pd.DataFrame | None, seconds: float) -> list[str]:
     lines = []
     for result in linkage.pairs:
@@ -57,6 +61,10 @@ def summary_lines(linkage: Linkage, matches: pd.DataFrame, clusters: pd.DataFram
             f"({result.method}), {len(result.ia):,} candidates; {how}; model expects ~{model.expected_matches:,.0f} matches",
             f"  threshold {result.threshold.value:.4f}: {result.threshold.rationale}",
         ]
+        if len(result.ia) and result.threshold.expected_precision < REVIEW_PRECISION:  # NaN: a given threshold
+            lines.append(f"  warning: the model expects only {result.threshold.expected_precision:.0%} of these matches "
+                         "to be true: review them before acting on them (where few records have a partner, "
+                         "look-alikes pass for matches)")
     lines.append(f"{len(matches):,} rows written for {linkage.datasets[0].dataset} x {linkage.datasets[1].dataset}")
     if clusters is not None:
         lines.append(f"{clusters['cluster_id'].nunique():,} clusters with {len(clusters):,} records")

@@ -564,3 +564,24 @@ def test_sigterm_stops_workers_and_leaves_no_partial_output(tmp_path, secret_fil
     _, alive = psutil.wait_procs(workers, timeout=10)
     assert not alive
     assert not (tmp_path / "out.pprl").exists() and not leftovers(tmp_path)
+
+
+def test_link_asks_for_a_review_when_few_records_have_a_partner(tmp_path, runner, secret_file):
+    from pprl import synth
+
+    data = synth.generate(400, seed=3, difficulty="easy")
+    a, b, truth = data.exports["a"], data.exports["b"], data.truth[("a", "b")]
+    a.to_csv(tmp_path / "a.csv", index=False)
+    b.to_csv(tmp_path / "b.csv", index=False)
+    b[~b["record_id"].isin(truth["id_b"])].head(80).to_csv(tmp_path / "alone.csv", index=False)
+    maps_a = ["name=surname+given_name+patronymic"]
+    for name, maps in (("a", maps_a), ("b", ["name=full_name"]), ("alone", ["name=full_name"])):
+        result = _encode(runner, tmp_path / f"{name}.csv", tmp_path / f"{name}.pprl", secret_file, maps,
+                         extra=("--id-column", "record_id"))
+        assert result.exit_code == 0, result.output
+    linked = runner.invoke(main, ["link", str(tmp_path / "a.pprl"), str(tmp_path / "b.pprl"), "-o",
+                                  str(tmp_path / "m.csv")])
+    assert linked.exit_code == 0 and "warning" not in linked.stderr
+    alone = runner.invoke(main, ["link", str(tmp_path / "a.pprl"), str(tmp_path / "alone.pprl"), "-o",
+                                 str(tmp_path / "alone-m.csv")])
+    assert alone.exit_code == 0 and "warning: the model expects only" in alone.stderr
