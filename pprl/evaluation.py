@@ -11,15 +11,13 @@ against an empty truth are reported as 0.0 (not undefined), and so is F1 when bo
 
 from __future__ import annotations
 
-import csv
-import re
-import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from pprl import tabular
 from pprl.atomic import atomic_path
 from pprl.errors import InputError
 
@@ -33,57 +31,16 @@ PLOT_FORMATS = ("png", "pdf", "svg", "eps", "ps", "jpg", "jpeg", "tif", "tiff", 
 # ---------------------------------------------------------------- reading
 
 def _read_csv(path: str | Path) -> pd.DataFrame:
-    path = Path(path)
-    if not path.exists():
-        raise InputError(path, "file not found")
-    if path.is_dir():
-        raise InputError(path, "is a directory, not a CSV file")
-    try:
-        with warnings.catch_warnings():
-            # pandas only warns (and drops data) when rows are longer than the header.
-            warnings.simplefilter("error", pd.errors.ParserWarning)
-            df = pd.read_csv(
-                path, dtype=str, keep_default_na=False, na_filter=False,
-                encoding="utf-8-sig", skip_blank_lines=False, engine="c", index_col=False,
-            )
-    except pd.errors.ParserWarning:
-        raise InputError(path, "more fields than header columns", row=_first_long_row(path)) from None
-    except pd.errors.EmptyDataError:
-        raise InputError(path, "file is empty (a header row is required)") from None
-    except pd.errors.ParserError as exc:
-        m = re.search(r"line (\d+)", str(exc))
-        row = int(m.group(1)) if m else None
-        raise InputError(path, "wrong number of fields", row=row) from None
-    except UnicodeDecodeError:
-        raise InputError(path, "not valid UTF-8 text") from None
-    except OSError as exc:
-        raise InputError(path, f"cannot be read ({exc.strerror or type(exc).__name__})") from None
-    df.columns = [str(c).strip() for c in df.columns]
-    # Blank lines are dropped after reading, so the index keeps the file's row numbering.
-    if len(df.columns) and len(df):
-        blank = (df == "").all(axis=1).to_numpy()
-        if blank.any():
-            df = df[~blank]
-    return df
-
-
-def _first_long_row(path: Path) -> int | None:
-    """Row number (header = 1) of the first record with more fields than the header."""
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            reader = csv.reader(fh)
-            width = len(next(reader, []))
-            for row in reader:
-                if len(row) > width:
-                    return reader.line_num
-    except (OSError, UnicodeDecodeError, csv.Error):
-        pass
-    return None
+    """A table of text columns indexed by file row (the header is row 1), read as ``pprl encode`` reads
+    exports (:mod:`pprl.tabular`: the usual encodings and delimiters, blank rows skipped)."""
+    frame = pd.concat([chunk.frame for chunk in tabular.iter_chunks(path)])
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
 
 
 def _row_of(df: pd.DataFrame, mask) -> int:
     """File row (header = row 1) of the first row selected by ``mask``."""
-    return int(df.index[np.flatnonzero(np.asarray(mask))[0]]) + 2
+    return int(df.index[np.flatnonzero(np.asarray(mask))[0]])
 
 
 def _check_ids(path, df: pd.DataFrame, column: str) -> None:

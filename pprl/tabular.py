@@ -59,10 +59,10 @@ def detect_encoding(path: Path) -> str:
 
     sample = head.replace(b"\0", b"")  # stray NULs would spoil the detection; the reader reports them
     best = from_bytes(sample, cp_isolation=["cp1251", "koi8_r", "cp1256", "cp1252", "latin_1"]).best()
+    if (best is None or best.encoding in ("cp1252", "latin_1")) and _reads_as_cyrillic(sample):
+        return "cp1251"
     if best is None:
         raise InputError(path, "cannot tell the text encoding; save the export as UTF-8")
-    if best.encoding in ("cp1252", "latin_1") and _reads_as_cyrillic(sample):
-        return "cp1251"
     return best.encoding
 
 
@@ -71,7 +71,7 @@ def _reads_as_cyrillic(head: bytes) -> bool:
     other letters.
 
     Charset detection needs enough text to judge: Latin names with sex as "м"/"ж", or a single short
-    Cyrillic word, come out as Windows-1252. Read as Windows-1251, Western European text mixes scripts
+    Cyrillic word, come out as Windows-1252, a few short lines as nothing. Read as Windows-1251, Western European text mixes scripts
     within words instead ("Franзois", "Йlise"), so a sample without any such word is taken for Cyrillic.
     """
     def cyrillic(char: str) -> bool:

@@ -164,3 +164,17 @@ def test_not_utf8(tmp_path):
     with pytest.raises(InputError) as info:
         read_truth(path)
     assert "Иванова" not in str(info.value)
+
+
+@pytest.mark.parametrize("encoding, delimiter", [("utf-16", ","), ("utf-8", ";"), ("cp1251", "\t")])
+def test_truth_and_matches_are_read_like_exports(tmp_path, encoding, delimiter):
+    # files saved by a spreadsheet: another encoding or delimiter; IDs with leading zeros stay as they are
+    def write(path, rows):
+        path.write_bytes("".join(delimiter.join(row) + "\n" for row in rows).encode(encoding))
+        return path
+
+    truth = write(tmp_path / "TRUTH.csv", [["инд_a", "инд_b"], ["007", "Б-01"]])
+    assert read_truth(truth).to_dict("records") == [{"id_a": "007", "id_b": "Б-01"}]
+    matches = read_matches(write(tmp_path / "MATCHES.csv", [["id_a", "id_b", "score"], ["007", "Б-01", "0.9"]]))
+    assert matches[["id_a", "id_b"]].to_dict("records") == [{"id_a": "007", "id_b": "Б-01"}]
+    assert matches["score"].tolist() == [0.9]
