@@ -124,6 +124,30 @@ _Validator = jsonschema.validators.extend(
         "integer", lambda _, value: isinstance(value, int) and not isinstance(value, bool)))
 
 
+def _message(error: jsonschema.ValidationError) -> str:
+    """jsonschema's message in JSON's words: values as JSON (true, null; not Python's True, None), and for
+    a choice of forms the forms themselves."""
+    value = json.dumps(error.instance, ensure_ascii=False)
+    value = value if len(value) <= 40 else value[:37] + "..."
+    if error.validator == "type":
+        return f"{value} is not of type {error.validator_value!r}"
+    if error.validator in ("oneOf", "anyOf"):
+        forms = " or ".join(_form(option) for option in error.validator_value)
+        return f"{value} is none of: {forms}"
+    return error.message
+
+
+def _form(option: Mapping[str, Any]) -> str:
+    """A short description of one alternative of a oneOf/anyOf."""
+    if "const" in option:
+        return json.dumps(option["const"])
+    if "enum" in option:
+        return " / ".join(json.dumps(value) for value in option["enum"])
+    low, high = option.get("minimum"), option.get("maximum")
+    bounds = f" in [{low}, {high}]" if low is not None and high is not None else ""
+    return f"a {option.get('type', 'value')}{bounds}"
+
+
 def _structural_problems(document: Any) -> list[Problem]:
     validator = _Validator(meta_schema())
     problems = []
@@ -134,11 +158,11 @@ def _structural_problems(document: Any) -> list[Problem]:
             for key in sorted(set(error.instance) - set(known)):
                 hint = difflib.get_close_matches(key, known, n=1)
                 suggestion = f" (did you mean {hint[0]!r}?)" if hint else f" (allowed: {', '.join(sorted(known))})"
-                problems.append(Problem(f"{pointer}/{key}", f"unknown key {key!r}{suggestion}"))
+                problems.append(Problem(_pointer([*error.absolute_path, key]), f"unknown key {key!r}{suggestion}"))
             continue
         if error.validator in ("if", "allOf"):
             continue  # the nested errors are reported on their own
-        problems.append(Problem(pointer, error.message))
+        problems.append(Problem(pointer, _message(error)))
     return problems
 
 

@@ -118,6 +118,17 @@ def test_typo_keys_are_errors_with_did_you_mean(tmp_path, location, key, suggest
     assert any(f"/{key}: " in line and "did you mean" in line for line in lines), lines
 
 
+def test_messages_speak_json():
+    document = _minimal(weight=True)
+    document["linkage"] = {"threshold": 1.5, "fit_weights": None}
+    document["fields"][0]["filter"]["a/b~c"] = 1
+    problems = {p.pointer: p.message for p in _errors(document)}
+    assert problems["/fields/0/weight"] == "true is not of type 'number'"
+    assert problems["/linkage/fit_weights"] == "null is not of type 'boolean'"
+    assert problems["/linkage/threshold"] == '1.5 is none of: "auto" or a number in [0, 1]'
+    assert problems["/fields/0/filter/a~1b~0c"].startswith("unknown key 'a/b~c'")  # an escaped JSON pointer
+
+
 def test_unknown_type(tmp_path):
     problems = _errors(_minimal(type="colour"))
     assert [p.pointer for p in problems] == ["/fields/0/type"]
