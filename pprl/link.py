@@ -214,7 +214,8 @@ def link_pair(a: Prepared, b: Prepared, index_a: int, index_b: int, options: Lin
     if options.threshold is None:
         threshold = scoring.choose_threshold(score, float(score.sum()))
     else:
-        threshold = scoring.Threshold(options.threshold, "given with --threshold", float("nan"), float("nan"))
+        threshold = scoring.Threshold(options.threshold, "given (--threshold, or linkage.threshold in the schema)",
+                                      float("nan"), float("nan"))
     return PairLink(index_a, index_b, ia, ib, score, binned, model, threshold, compared, method,
                     time.perf_counter() - started)
 
