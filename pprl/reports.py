@@ -63,8 +63,8 @@ def summary_lines(linkage: Linkage, matches: pd.DataFrame, clusters: pd.DataFram
         ]
         if len(result.ia) and result.threshold.expected_precision < REVIEW_PRECISION:  # NaN: a given threshold
             lines.append(f"  warning: the model expects only {result.threshold.expected_precision:.0%} of these matches "
-                         "to be true: review them before acting on them (where few records have a partner, "
-                         "look-alikes pass for matches)")
+                         "to be true: review them before acting on them (the records hold too little to tell "
+                         "look-alikes apart, or few of them have a partner)")
     lines.append(f"{len(matches):,} rows written for {linkage.datasets[0].dataset} x {linkage.datasets[1].dataset}")
     if clusters is not None:
         lines.append(f"{clusters['cluster_id'].nunique():,} clusters with {len(clusters):,} records")
