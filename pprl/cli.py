@@ -94,16 +94,24 @@ def _same_file(a: Path, b: Path) -> bool:
         return a.resolve() == b.resolve()
 
 
+def _repeated(paths: Sequence[Path]) -> Path | None:
+    """The first path that names the same file as an earlier one, if any."""
+    for index, path in enumerate(paths):
+        if any(_same_file(path, earlier) for earlier in paths[:index]):
+            return path
+    return None
+
+
 def _refuse_overwriting(inputs: Sequence[Path | None], outputs: Sequence[Path | None]) -> None:
     """A usage error when an output would replace one of the inputs (an agency's export, say) or another output."""
     inputs = [path for path in inputs if path is not None]
-    claimed: list[Path] = []
-    for output in (path for path in outputs if path is not None):
+    outputs = [path for path in outputs if path is not None]
+    for output in outputs:
         if any(_same_file(output, path) for path in inputs):
             raise click.UsageError(f"{output} is an input of this command: write the output to another file")
-        if any(_same_file(output, path) for path in claimed):
-            raise click.UsageError(f"{output}: two outputs of this command would be written to this one file")
-        claimed.append(output)
+    twice = _repeated(outputs)
+    if twice is not None:
+        raise click.UsageError(f"{twice}: two outputs of this command would be written to this one file")
 
 
 # --- keygen ------------------------------------------------------------------------------------
@@ -252,9 +260,9 @@ def link(encoded_files: tuple[Path, ...], output: Path, threshold: float | None,
         raise click.UsageError("--clusters needs three or more encoded files")
     if top_k and split_dir:
         raise click.UsageError("--top-k writes candidates for review, not matches to send back: drop --split-dir")
-    for index, path in enumerate(encoded_files):
-        if any(_same_file(path, earlier) for earlier in encoded_files[:index]):
-            raise click.UsageError(f"{path} is given twice: link the files of different agencies")
+    twice = _repeated(encoded_files)
+    if twice is not None:
+        raise click.UsageError(f"{twice} is given twice: link the files of different agencies")
     if scheduler and engine != "dask":
         raise click.UsageError("--scheduler needs --engine dask")
     datasets = [encoded.read(path) for path in encoded_files]

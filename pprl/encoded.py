@@ -207,8 +207,9 @@ def check_compatible(paths: list[Path], datasets: list[EncodedData]) -> None:
     """Refuse to link files made under different schemas, secrets or formats, naming what differs."""
     first_path, first = paths[0], datasets[0]
     for path, data in zip(paths[1:], datasets[1:]):
+        same_schema = canonical_schema(data.header["schema"]) == canonical_schema(first.header["schema"])
         if data.header["schema_fingerprint"] != first.header["schema_fingerprint"]:
-            if canonical_schema(data.header["schema"]) == canonical_schema(first.header["schema"]):
+            if same_schema:
                 # same schema, other tokens: the transliteration tables, name variants, month names or
                 # tokenisation rules of the two pprl installations differ
                 raise CompatibilityError(
@@ -219,7 +220,7 @@ def check_compatible(paths: list[Path], datasets: list[EncodedData]) -> None:
                 f"{path} was encoded with a different schema than {first_path} "
                 f"(fingerprint {data.header['schema_fingerprint'][:19]}... vs {first.header['schema_fingerprint'][:19]}...); "
                 "all agencies must encode with the same schema file")
-        elif canonical_schema(data.header["schema"]) != canonical_schema(first.header["schema"]):
+        elif not same_schema:
             raise CompatibilityError(
                 f"{path} and {first_path} carry different schemas under the same fingerprint: one of them was "
                 "altered after encoding")
