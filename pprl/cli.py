@@ -141,7 +141,7 @@ def schema() -> None:
 
 
 @schema.command("validate")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))  # a directory is one problem
 @click.option("--strict", is_flag=True, help="Treat warnings (weak privacy settings) as errors.")
 def schema_validate(files: tuple[Path, ...], strict: bool) -> None:
     """Check schema files against the JSON Schema and the semantic rules; one line per problem."""

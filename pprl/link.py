@@ -32,6 +32,9 @@ STRANGER_EVIDENCE = 0.25
 RIVAL_EVIDENCE = 0.5
 #: Pairs below this match probability are never kept.
 MIN_SCORE = 1e-3
+#: Decimals of the scores written to MATCHES.csv; the threshold is applied to the written score, so
+#: that every pair a file shows with a score of at least T is kept by ``--threshold T``.
+SCORE_DECIMALS = 6
 #: Random pairs sampled to measure the non-match (u) distributions; with fewer non-candidate pairs
 #: than MIN_RANDOM_PAIRS the data is too small to fit weights and the schema's prior weights are used.
 RANDOM_PAIRS = 200_000
@@ -243,12 +246,17 @@ def link(datasets: Sequence[EncodedData], options: LinkOptions = LinkOptions(),
     return linkage
 
 
+def written_score(score: np.ndarray) -> np.ndarray:
+    """Scores as MATCHES.csv shows them."""
+    return np.round(score, SCORE_DECIMALS)
+
+
 def selected(result: PairLink, ids_a: np.ndarray, ids_b: np.ndarray, mode: str) -> np.ndarray:
     """Indices of the candidate pairs kept: at the threshold ``one-to-one`` or ``many``; or all
     ``candidates``."""
     if mode == "candidates":
         return solving.many(result.ia, result.ib, result.score, ids_a, ids_b)
-    above = np.flatnonzero(result.score >= result.threshold.value)
+    above = np.flatnonzero(written_score(result.score) >= result.threshold.value)
     ia, ib, score = result.ia[above], result.ib[above], result.score[above]
     if mode == "many":
         return above[solving.many(ia, ib, score, ids_a, ids_b)]
@@ -268,7 +276,7 @@ def matches_frame(linkage: Linkage, a: int = 0, b: int = 1, mode: str = "one-to-
     frame = pd.DataFrame({
         "id_a": ids_a[result.ia[chosen]],
         "id_b": ids_b[result.ib[chosen]],
-        "score": np.round(result.score[chosen], 6),
+        "score": written_score(result.score[chosen]),
     })
     if rank is not None:
         frame["rank"] = rank
@@ -294,5 +302,5 @@ def cluster_frame(linkage: Linkage, mode: str = "one-to-one") -> pd.DataFrame:
         "cluster_id": table["cluster_id"].to_numpy(),
         "dataset": names[table["dataset"].to_numpy()],
         "id": [ids[d][r] for d, r in zip(table["dataset"].to_numpy(), table["row"].to_numpy())],
-        "score": np.round(table["score"].to_numpy(), 6),
+        "score": written_score(table["score"].to_numpy()),
     })

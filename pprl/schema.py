@@ -297,6 +297,8 @@ def read_document(path: str | Path) -> Any:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise SchemaError(path, [("", "file not found")]) from None
+    except IsADirectoryError:
+        raise SchemaError(path, [("", "a directory, not a schema file")]) from None
     except (OSError, UnicodeDecodeError) as error:
         raise SchemaError(path, [("", f"cannot read: {type(error).__name__}")]) from None
     try:

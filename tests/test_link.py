@@ -367,6 +367,12 @@ def test_threshold_option(three, tmp_path):
     many = tmp_path / "many.csv"
     _link([a, b, "-o", many, "--many", "--threshold", "0.01"])
     assert len(pd.read_csv(many)) >= len(low_frame)
+    # a pair shown with score s is kept by --threshold s, also where s is a rounded 1.0
+    top = low_frame["score"].max()
+    exact = tmp_path / "exact.csv"
+    _link([a, b, "-o", exact, "--threshold", repr(float(top))])
+    shown = set(low_frame.loc[low_frame["score"] == top, "id_a"])
+    assert shown and shown <= set(pd.read_csv(exact)["id_a"])
 
 
 # --- coordinator safety and schema defaults ---------------------------------------------------------------

@@ -97,6 +97,17 @@ def test_validate_exit_codes_and_one_line_per_problem(tmp_path):
     assert "Traceback" not in result.output
 
 
+def test_validate_reports_a_directory_or_missing_file_and_checks_the_others(tmp_path):
+    good = _write(tmp_path, _minimal(), "good.json")
+    folder = tmp_path / "schemas"
+    folder.mkdir()
+    result, lines = _validate(folder, tmp_path / "gone.json", good)
+    assert result.exit_code == 1
+    assert f"{folder}: /: a directory, not a schema file" in lines
+    assert f"{tmp_path / 'gone.json'}: /: file not found" in lines
+    assert any(line.startswith(f"{good}: ") for line in lines), lines  # the file after them was checked too
+
+
 @pytest.mark.parametrize("location, key, suggestion", [
     ("filter", "hashs", "hashes"),
     ("options", "ngarm", "ngram"),
