@@ -216,6 +216,10 @@ def link_pair(a: Prepared, b: Prepared, index_a: int, index_b: int, options: Lin
     ia, ib, score, binned = ia[keep], ib[keep], score[keep], binned[keep]
     if options.threshold is None:
         threshold = scoring.choose_threshold(score, float(score.sum()))
+        # the cut applies to the written scores (see selected): floored to their decimals, it keeps the
+        # pairs it was chosen to keep and those written with the same score
+        scale = 10.0 ** SCORE_DECIMALS
+        threshold = replace(threshold, value=max(float(np.floor(threshold.value * scale) / scale), 1 / scale))
     else:
         threshold = scoring.Threshold(options.threshold, "given (--threshold, or linkage.threshold in the schema)",
                                       float("nan"), float("nan"))

@@ -375,6 +375,16 @@ def test_threshold_option(three, tmp_path):
     assert shown and shown <= set(pd.read_csv(exact)["id_a"])
 
 
+def test_automatic_threshold_cuts_between_written_scores(three):
+    folder, (a, b, _) = three
+    linkage = linking.link([encoded.read(a), encoded.read(b)])
+    result = linkage.pair(0, 1)
+    cut = result.threshold.value
+    assert cut * 10 ** linking.SCORE_DECIMALS == pytest.approx(round(cut * 10 ** linking.SCORE_DECIMALS), abs=1e-6)
+    written = linking.matches_frame(linkage, 0, 1)["score"]
+    assert (written >= cut).all()
+
+
 # --- coordinator safety and schema defaults ---------------------------------------------------------------
 
 def test_split_dir_stays_inside_the_folder(tmp_path, mp_schema):
