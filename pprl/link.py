@@ -39,9 +39,6 @@ SCORE_DECIMALS = 6
 #: than MIN_RANDOM_PAIRS the data is too small to fit weights and the schema's prior weights are used.
 RANDOM_PAIRS = 200_000
 MIN_RANDOM_PAIRS = 1_000
-#: The weights are fitted on the candidates of at most this many records of the first dataset, drawn
-#: at random: the distributions they estimate need thousands of pairs, not millions.
-FIT_RECORDS = 20_000
 #: Factor on the fitted weights of a name's parts (``name.given``, ``name.family``) when the whole
 #: name is a column too: the whole already holds their tokens (see :mod:`pprl.scoring`). Measured on
 #: 100k x 100k synthetic records (EM with one-sided posteriors), F1 at 1, 0.7, 0.5, 0.3, 0: medium
@@ -174,16 +171,6 @@ def _random_pairs(a: Prepared, b: Prepared, candidates: tuple[np.ndarray, np.nda
     return _binned_dice(a, b, pairs // b.size, pairs % b.size)
 
 
-def _fit_sample(rows: np.ndarray, size_a: int, rng: np.random.Generator) -> tuple[np.ndarray, int]:
-    """The candidates of FIT_RECORDS random records of the first dataset (all when it is smaller),
-    and the number of records drawn (with or without candidates)."""
-    if size_a <= FIT_RECORDS:
-        return np.ones(len(rows), bool), size_a
-    drawn = np.zeros(size_a, bool)
-    drawn[rng.choice(size_a, FIT_RECORDS, replace=False)] = True
-    return drawn[rows], FIT_RECORDS
-
-
 def link_pair(a: Prepared, b: Prepared, index_a: int, index_b: int, options: LinkOptions) -> PairLink:
     """Candidates by the schema's prior weights (the best few per record of ``a``), then weights fitted
     on them by EM, then the candidates rescored as match probabilities."""
@@ -200,9 +187,10 @@ def link_pair(a: Prepared, b: Prepared, index_a: int, index_b: int, options: Lin
     if options.fit_weights and a.size * b.size - len(ia) >= MIN_RANDOM_PAIRS:
         rng = np.random.default_rng(options.seed)
         random = _random_pairs(a, b, (ia, ib), rng)
-        sample, records = _fit_sample(ia, a.size, rng)
-        model = scoring.fit(binned[sample], ia[sample], random, records, b.size, rules.family, cols=ib[sample],
-                            column_factor=rules.factor)
+        # all candidates: on a sample of A's records, the B records' other claimants are mostly missing
+        # and EM takes namesakes for matches (100k x 100k, fitted on 20,000 records: share 0.89, F1
+        # 0.915; on all: share 0.73 where 0.75 is true, F1 0.922)
+        model = scoring.fit(binned, ia, random, a.size, b.size, rules.family, cols=ib, column_factor=rules.factor)
     evidence = scoring.match_evidence(binned, model, _missing_penalty(model.table, rules.disagrees))
     score = scoring.two_sided_posterior(evidence, ia, ib, model.share, a.size, b.size)
     # EM counts some namesakes of records that have no partner as matches and overestimates the share

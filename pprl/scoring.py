@@ -49,6 +49,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit, prange
 from scipy.optimize import isotonic_regression
 
 NBINS = 20
@@ -106,12 +107,70 @@ def contributions(binned: np.ndarray, table: np.ndarray, missing: np.ndarray | N
     return padded.ravel()[_flat_bins(binned)]
 
 
+@njit(cache=True, parallel=True)
+def _evidence(binned, table, missing, related_table, log_related, log_unrelated, evidence, related):
+    """evidence[p] = sum over columns of table[c, bin] (missing[c] where the bin is -1); with a
+    relatives' table (non-empty ``related_table``), related[p] = its sum (0 where missing) and
+    evidence[p] -= log(exp(log_related + related[p]) + exp(log_unrelated))."""
+    with_relatives = related_table.shape[0] > 0
+    for p in prange(binned.shape[0]):
+        total = 0.0
+        kin = 0.0
+        for c in range(binned.shape[1]):
+            b = binned[p, c]
+            if b >= 0:
+                total += table[c, b]
+                if with_relatives:
+                    kin += related_table[c, b]
+            else:
+                total += missing[c]
+        if with_relatives:
+            x = log_related + kin
+            total -= max(x, log_unrelated) + np.log1p(np.exp(-abs(x - log_unrelated)))
+            related[p] = kin
+        evidence[p] = total
+
+
+def _pair_evidence(binned: np.ndarray, model: Model, missing: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`match_evidence` and the relatives' evidence log(f/u) of each pair (zeros without relatives)."""
+    n, columns = binned.shape
+    evidence, related = np.empty(n), np.zeros(n)
+    missing = np.zeros(columns) if missing is None else np.asarray(missing, np.float64)
+    kin = np.zeros((0, NBINS)) if model.related_table is None else np.ascontiguousarray(model.related_table, np.float64)
+    log_related = np.log(model.related_share) if model.related_share > 0 else -np.inf
+    if n:
+        _evidence(np.ascontiguousarray(binned), np.ascontiguousarray(model.table, np.float64), missing, kin,
+                  log_related, np.log1p(-model.related_share), evidence, related)
+    return evidence, related
+
+
+@njit(cache=True, parallel=True)
+def _histograms(binned, weights, chunks, out):
+    """out[t, k, c, bin] += weights[k, p] over the t-th of ``chunks`` runs of pairs (missing left out)."""
+    n = binned.shape[0]
+    per = (n + chunks - 1) // chunks
+    for t in prange(chunks):
+        for p in range(t * per, min(n, (t + 1) * per)):
+            for c in range(binned.shape[1]):
+                b = binned[p, c]
+                if b >= 0:
+                    for k in range(weights.shape[0]):
+                        out[t, k, c, b] += weights[k, p]
+
+
+def histograms(binned: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """(K, C, NBINS) counts of each column's Dice bins weighted by each row of ``weights`` (K, P);
+    missing values left out. One pass over the pairs for all K."""
+    weights = np.ascontiguousarray(np.atleast_2d(weights), dtype=np.float64)
+    chunks = max(1, min(64, binned.shape[0] // 100_000))
+    out = np.zeros((chunks, weights.shape[0], binned.shape[1], NBINS))
+    _histograms(np.ascontiguousarray(binned), weights, chunks, out)
+    return out.sum(axis=0)
+
+
 def histogram(binned: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
     """(C, NBINS) weighted counts of each column's Dice bins, missing values left out."""
-    columns = binned.shape[1]
-    w = None if weights is None else np.broadcast_to(np.asarray(weights, np.float64)[:, None], binned.shape).ravel()
-    counts = np.bincount(_flat_bins(binned).ravel(), weights=w, minlength=columns * (NBINS + 1))
-    return counts.reshape(columns, NBINS + 1)[:, :NBINS].astype(np.float64)
+    return histograms(binned, np.ones(binned.shape[0]) if weights is None else weights)[0]
 
 
 def _normalise(counts: np.ndarray) -> np.ndarray:
@@ -139,11 +198,7 @@ def _monotone_table(m_counts: np.ndarray, u_counts: np.ndarray, increasing: np.n
 def match_evidence(binned: np.ndarray, model: Model, missing: np.ndarray | None = None) -> np.ndarray:
     """log P(x | match) / P(x | non-match) of each pair, where a non-match is a relative (sibling,
     parent: agrees on family fields) with probability ``related_share``, or else unrelated."""
-    evidence = contributions(binned, model.table, missing).sum(axis=1)
-    if model.related_table is None:
-        return evidence
-    related = contributions(binned, model.related_table).sum(axis=1)
-    return evidence - np.logaddexp(np.log(model.related_share) + related, np.log1p(-model.related_share))
+    return _pair_evidence(binned, model, missing)[0]
 
 
 def _segments(rows: np.ndarray) -> np.ndarray:
@@ -151,22 +206,63 @@ def _segments(rows: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]]) if len(rows) else np.zeros(0, np.int64)
 
 
-def posterior(evidence: np.ndarray, rows: np.ndarray, share: float, size_b: int) -> np.ndarray:
-    """gamma of every candidate pair (see the module docstring); ``rows`` must be sorted."""
-    if len(evidence) == 0:
-        return np.zeros(0)
-    log_pair = np.log(share / max(size_b, 1)) + evidence
-    starts = _segments(rows)
-    peak = np.maximum.reduceat(log_pair, starts)
-    counts = np.diff(np.r_[starts, len(rows)])
-    peak_each = np.repeat(peak, counts)
-    row_sum = np.add.reduceat(np.exp(log_pair - peak_each), starts)
-    log_denominator = np.logaddexp(np.log1p(-share), peak + np.log(row_sum))
-    return np.exp(log_pair - np.repeat(log_denominator, counts))
+def posterior(evidence: np.ndarray, rows: np.ndarray, share: float, size_b: int,
+              starts: np.ndarray | None = None) -> np.ndarray:
+    """gamma of every candidate pair (see the module docstring); ``rows`` must be sorted (``starts``:
+    their :func:`_segments`, when the caller has them)."""
+    out = np.empty(len(evidence))
+    if len(out):
+        _segment_posterior(np.asarray(evidence, np.float64), np.log(share / max(size_b, 1)),
+                           _segments(rows) if starts is None else starts, np.zeros(0, np.int64), np.log1p(-share),
+                           np.zeros(0), out)
+    return out
+
+
+@njit(cache=True, parallel=True)
+def _segment_posterior(evidence, log_prior, starts, order, log_none, pool, out):
+    """Per segment of pairs (``order[starts[s]:starts[s + 1]]``, or without ``order`` the pairs
+    themselves): with lp = log_prior + evidence, gamma = exp(lp - log(exp(log_none) + sum of exp(lp)
+    over the segment)); out = gamma, or with ``pool`` sqrt(pool * gamma) (the pairs are read and
+    written in place, in parallel: no gathered copies)."""
+    n = evidence.shape[0]
+    ordered = order.shape[0] > 0
+    pooled = pool.shape[0] > 0
+    for s in prange(starts.shape[0]):
+        lo = starts[s]
+        hi = starts[s + 1] if s + 1 < starts.shape[0] else n
+        peak = -np.inf
+        for t in range(lo, hi):
+            peak = max(peak, evidence[order[t] if ordered else t])
+        total = 0.0
+        for t in range(lo, hi):
+            q = order[t] if ordered else t
+            out[q] = np.exp(evidence[q] - peak)
+            total += out[q]
+        top = log_prior + peak + np.log(total)
+        log_denominator = max(top, log_none) + np.log1p(np.exp(-abs(top - log_none)))
+        scale = np.exp(log_prior + peak - log_denominator)
+        for t in range(lo, hi):
+            q = order[t] if ordered else t
+            out[q] = np.sqrt(pool[q] * out[q] * scale) if pooled else out[q] * scale
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where each record's candidate pairs are: runs of ``rows`` (sorted) and, in ``order``, of ``cols``.
+    EM computes the posteriors of the same pairs many times; this is what does not change."""
+
+    starts_a: np.ndarray
+    order: np.ndarray
+    starts_b: np.ndarray
+
+    @classmethod
+    def of(cls, rows: np.ndarray, cols: np.ndarray) -> "Layout":
+        order = np.lexsort((rows, cols))
+        return cls(_segments(rows), order, _segments(cols[order]))
 
 
 def two_sided_posterior(evidence: np.ndarray, rows: np.ndarray, cols: np.ndarray, share: float, size_a: int,
-                        size_b: int) -> np.ndarray:
+                        size_b: int, layout: Layout | None = None) -> np.ndarray:
     """A record of either dataset has at most one partner: the posterior of a pair among the
     candidates of its record in the first dataset (``rows``, sorted) and among those of its record
     in the second (``cols``), pooled by their geometric mean (a logarithmic opinion pool of the two
@@ -174,22 +270,26 @@ def two_sided_posterior(evidence: np.ndarray, rows: np.ndarray, cols: np.ndarray
     weaker claim loses. (The smaller of the two was measured too: 0.006 lower F1 on hard data.)"""
     if len(evidence) == 0:
         return np.zeros(0)
-    by_a = posterior(evidence, rows, share, size_b)
-    order = np.lexsort((rows, cols))
+    layout = Layout.of(rows, cols) if layout is None else layout
+    by_a = posterior(evidence, rows, share, size_b, layout.starts_a)
     share_b = min(share * size_a / max(size_b, 1), 1 - 1e-6)
-    by_b = np.empty_like(by_a)
-    by_b[order] = posterior(evidence[order], cols[order], share_b, size_a)
-    return np.sqrt(by_a * by_b)
+    pooled = np.empty_like(by_a)
+    _segment_posterior(np.asarray(evidence, np.float64), np.log(share_b / max(size_a, 1)), layout.starts_b,
+                       layout.order, np.log1p(-share_b), by_a, pooled)
+    return pooled
 
 
 def fit(candidates: np.ndarray, rows: np.ndarray, random: np.ndarray, size_a: int, size_b: int,
-        family: np.ndarray | None = None, iterations: int = 200, tolerance: float = 1e-6,
+        family: np.ndarray | None = None, iterations: int = 200, tolerance: float = 1e-4,
         cols: np.ndarray | None = None, column_factor: np.ndarray | None = None) -> Model:
     """Fit m, f, the match share and the share of relatives by EM on candidate pairs (their
     :func:`bins`; ``rows`` sorted: their records among the ``size_a`` of the first dataset; ``cols``:
     their records in the second, for one-to-one posteriors), with u from random pairs (binned too;
     see the module docstring). Without ``family`` columns there is no relatives' class. The fitted
-    tables are multiplied by ``column_factor`` per column (default 1)."""
+    tables are multiplied by ``column_factor`` per column (default 1). EM stops when no probability
+    of m or f and neither share moves by more than ``tolerance`` (the relatives' share scaled by
+    ``size_b``): 1e-4 took 19 iterations on the candidates of 100k x 100k synthetic records, where
+    1e-6 took 57 for the same F1 to four decimals."""
     u_counts = histogram(random)
     columns = candidates.shape[1]
     family = np.zeros(columns, bool) if family is None else np.asarray(family, bool)
@@ -198,20 +298,22 @@ def fit(candidates: np.ndarray, rows: np.ndarray, random: np.ndarray, size_a: in
     f_counts = np.where(family[:, None], m_counts, _normalise(u_counts) * max(size_a, 1))
     share, related_share = 0.5, (1.0 / max(size_b, 2) if family.any() else 0.0)
     factor = np.ones(columns) if column_factor is None else np.asarray(column_factor, np.float64)
+    layout = None if cols is None else Layout.of(rows, cols)
+    candidates = np.ascontiguousarray(candidates)
     done = 0
     for done in range(1, iterations + 1):
         model = _model(m_counts, f_counts, u_counts, share, size_a, size_b, family, related_share, done, factor)
-        evidence = match_evidence(candidates, model)
+        evidence, related = _pair_evidence(candidates, model)
         gamma = posterior(evidence, rows, share, size_b) if cols is None else \
-            two_sided_posterior(evidence, rows, cols, share, size_a, size_b)
-        new_counts = histogram(candidates, gamma)
+            two_sided_posterior(evidence, rows, cols, share, size_a, size_b, layout)
+        if family.any():
+            phi = (1 - gamma) * probability(np.log(related_share) - np.log1p(-related_share) + related)
+            new_counts, new_f = histograms(candidates, np.stack([gamma, phi]))
+        else:
+            new_counts = histogram(candidates, gamma)
         new_share = float(np.clip(gamma.sum() / max(size_a, 1), 1e-6, 1 - 1e-6))
         change = max(np.abs(_normalise(new_counts) - _normalise(m_counts)).max(), abs(new_share - share))
         if family.any():
-            odds = np.log(related_share) - np.log1p(-related_share) + \
-                contributions(candidates, model.related_table).sum(axis=1)
-            phi = (1 - gamma) * probability(odds)
-            new_f = histogram(candidates, phi)
             new_related = float(np.clip(phi.sum() / max(size_a * size_b, 1), 1e-9, 0.5))
             change = max(change, abs(new_related - related_share) * size_b,
                          np.abs(_normalise(new_f) - _normalise(f_counts)).max())
