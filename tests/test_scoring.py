@@ -91,6 +91,54 @@ def test_histogram_counts_bins_per_column_and_leaves_missing_out():
     assert counts[1, 10] == 2.5 and counts[1].sum() == 2.5
 
 
+# --- the numba passes against plain numpy ------------------------------------------------------------
+
+def _reference_posterior(evidence, rows, share, size_b):
+    log_pair = np.log(share / size_b) + evidence
+    out = np.empty_like(log_pair)
+    for row in np.unique(rows):
+        here = rows == row
+        out[here] = np.exp(log_pair[here] - np.logaddexp(np.log1p(-share), np.logaddexp.reduce(log_pair[here])))
+    return out
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 300), st.floats(0.01, 0.99), st.integers(0, 2**32 - 1))
+def test_the_posterior_passes_equal_plain_numpy(pairs, share, seed):
+    rng = np.random.default_rng(seed)
+    rows = np.sort(rng.integers(0, 30, pairs))
+    cols = rng.integers(0, 20, pairs)
+    evidence = rng.normal(0, 8, pairs)
+    assert scoring.posterior(evidence, rows, share, 50) == pytest.approx(_reference_posterior(evidence, rows, share, 50))
+    by_b = np.empty(pairs)
+    order = np.lexsort((rows, cols))
+    by_b[order] = _reference_posterior(evidence[order], cols[order], min(share * 30 / 20, 1 - 1e-6), 30)
+    expected = np.sqrt(_reference_posterior(evidence, rows, share, 20) * by_b)
+    assert scoring.two_sided_posterior(evidence, rows, cols, share, 30, 20) == pytest.approx(expected)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 500), st.integers(0, 2**32 - 1))
+def test_evidence_and_histograms_equal_plain_numpy(pairs, seed):
+    rng = np.random.default_rng(seed)
+    dice = np.where(rng.random((pairs, 3)) < 0.2, np.nan, rng.random((pairs, 3)))
+    binned = scoring.bins(dice)
+    model = scoring.Model(rng.normal(0, 3, (3, scoring.NBINS)), 0.5, 100, True, 50.0,
+                          related_table=rng.normal(0, 2, (3, scoring.NBINS)), related_share=0.01)
+    missing = np.array([0.0, -1.5, 0.0])
+    related = scoring.contributions(binned, model.related_table).sum(axis=1)
+    expected = scoring.contributions(binned, model.table, missing).sum(axis=1) - \
+        np.logaddexp(np.log(0.01) + related, np.log1p(-0.01))
+    assert scoring.match_evidence(binned, model, missing) == pytest.approx(expected)
+    weights = rng.random((2, pairs))
+    counts = scoring.histograms(binned, weights)
+    for k in range(2):
+        for c in range(3):
+            present = binned[:, c] >= 0
+            reference = np.bincount(binned[present, c], weights[k, present], minlength=scoring.NBINS)
+            assert counts[k, c] == pytest.approx(reference)
+
+
 def test_threshold_maximises_expected_f1_and_explains_itself():
     scores = np.array([0.99, 0.98, 0.97, 0.6, 0.1, 0.05])
     threshold = scoring.choose_threshold(scores, expected_matches=scores.sum())
