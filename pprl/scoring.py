@@ -299,25 +299,26 @@ def fit(candidates: np.ndarray, rows: np.ndarray, random: np.ndarray, size_a: in
     share, related_share = 0.5, (1.0 / max(size_b, 2) if family.any() else 0.0)
     factor = np.ones(columns) if column_factor is None else np.asarray(column_factor, np.float64)
     layout = None if cols is None else Layout.of(rows, cols)
+    starts = _segments(rows) if layout is None else layout.starts_a
     candidates = np.ascontiguousarray(candidates)
     done = 0
     for done in range(1, iterations + 1):
         model = _model(m_counts, f_counts, u_counts, share, size_a, size_b, family, related_share, done, factor)
         evidence, related = _pair_evidence(candidates, model)
-        gamma = posterior(evidence, rows, share, size_b) if cols is None else \
+        gamma = posterior(evidence, rows, share, size_b, starts) if layout is None else \
             two_sided_posterior(evidence, rows, cols, share, size_a, size_b, layout)
         if family.any():
             phi = (1 - gamma) * probability(np.log(related_share) - np.log1p(-related_share) + related)
             new_counts, new_f = histograms(candidates, np.stack([gamma, phi]))
-        else:
-            new_counts = histogram(candidates, gamma)
-        new_share = float(np.clip(gamma.sum() / max(size_a, 1), 1e-6, 1 - 1e-6))
-        change = max(np.abs(_normalise(new_counts) - _normalise(m_counts)).max(), abs(new_share - share))
-        if family.any():
             new_related = float(np.clip(phi.sum() / max(size_a * size_b, 1), 1e-9, 0.5))
-            change = max(change, abs(new_related - related_share) * size_b,
-                         np.abs(_normalise(new_f) - _normalise(f_counts)).max())
+            related_change = max(abs(new_related - related_share) * size_b,
+                                 np.abs(_normalise(new_f) - _normalise(f_counts)).max())
             related_share, f_counts = new_related, new_f
+        else:
+            new_counts, related_change = histogram(candidates, gamma), 0.0
+        new_share = float(np.clip(gamma.sum() / max(size_a, 1), 1e-6, 1 - 1e-6))
+        change = max(np.abs(_normalise(new_counts) - _normalise(m_counts)).max(), abs(new_share - share),
+                     related_change)
         m_counts, share = new_counts, new_share
         if change < tolerance:
             break
