@@ -165,9 +165,11 @@ def _random_pairs(a: Prepared, b: Prepared, candidates: tuple[np.ndarray, np.nda
                   rng: np.random.Generator) -> np.ndarray:
     """Binned per-column Dice of random pairs that are not candidates: a sample of non-matches, for
     u. (On small inputs a plain random sample would be full of true matches.)"""
-    taken = np.unique(candidates[0] * b.size + candidates[1])
+    taken = np.sort(candidates[0] * b.size + candidates[1])
     draw = rng.integers(0, a.size * b.size, min(2 * RANDOM_PAIRS, 4 * a.size * b.size))
-    pairs = draw[~np.isin(draw, taken)][:RANDOM_PAIRS]
+    if len(taken):  # membership by binary search: 10 million candidates take 1 s, np.isin took 12
+        draw = draw[taken[np.minimum(np.searchsorted(taken, draw), len(taken) - 1)] != draw]
+    pairs = draw[:RANDOM_PAIRS]
     return _binned_dice(a, b, pairs // b.size, pairs % b.size)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pprl import blocking
 from pprl.bloom import FilterHasher
@@ -200,3 +202,24 @@ def test_huge_budget_needs_no_huge_buffer(pair):
     a, b = pair[0], pair[1]
     ptr, idx, _ = blocking.candidates(a, b, budget=10**12)  # would be n x budget int64 otherwise
     assert ptr[-1] == len(idx) and ptr[-1] > 0
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.integers(0, 2**64 - 1) | st.sampled_from([0, 1, 2**63, 2**64 - 1]), min_size=1, max_size=200),
+       st.lists(st.integers(1, 2**64 - 1) | st.sampled_from([1, 2**63, 2**64 - 1]), min_size=1, max_size=50),
+       st.integers(1, 8))
+def test_bucket_lookup_through_the_prefix_index_equals_a_binary_search(b_keys, a_keys, bits):
+    """The band keys' range of B rows is the same as np.searchsorted over all of B finds, whatever
+    the keys (repeated, 0 for missing, at either end of the range) and the slots per band."""
+    sorted_b = np.sort(np.array([b_keys, b_keys[::-1]], np.uint64), axis=1)
+    shift = np.uint64(64 - bits)
+    prefix = np.empty((2, (1 << bits) + 1), np.int64)
+    blocking._prefix_index(sorted_b, shift, prefix)
+    ka = np.array([a_keys, a_keys[::-1]], np.uint64).T.copy()
+    lo, hi = np.empty(ka.shape, np.int64), np.empty(ka.shape, np.int64)
+    counts = np.empty(len(ka), np.int64)
+    blocking._block_count(ka, sorted_b, prefix, shift, lo, hi, counts)
+    for band in range(2):
+        np.testing.assert_array_equal(lo[:, band], np.searchsorted(sorted_b[band], ka[:, band], "left"))
+        np.testing.assert_array_equal(hi[:, band], np.searchsorted(sorted_b[band], ka[:, band], "right"))
+    np.testing.assert_array_equal(counts, (hi - lo).sum(axis=1))
