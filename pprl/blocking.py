@@ -51,10 +51,11 @@ budget cuts among namesakes; pair completeness on the 20k sample is 0.963-0.971 
 reference, moved with the scoring) and, against the earlier reference (0.963), 0.971 at cap/budget
 600/300 (0.50 ms), 0.970 at 1000/300, 0.993 at 1000/3000 (0.86 ms); signatures of 64 bytes (8
 min-hashes of each date column and parent's given name) rank no better. But the linkage keeps only the best
-``link.KEEP_CANDIDATES`` (10) candidates per A row by prior score: at 800k x 800k, of the 20k
-sample's matches, 88.8% are among those 10 when the candidates are the union of all bands (17,000
+``link.KEEP_CANDIDATES`` candidates per A row by prior score (then 10, now 20): at 800k x 800k, of the 20k
+sample's matches, 88.8% were among those 10 when the candidates are the union of all bands (17,000
 per record), 88.8% too with the 300 ranked ones - the budget loses (almost) nothing the linkage
-would have kept.
+would have kept. At 1M x 1M, with every true pair added to the candidates (PC 1.0), F1 rose from
+0.841 to 0.845 only (the linkage at 10 kept per record).
 """
 
 from __future__ import annotations
