@@ -36,11 +36,10 @@ in the ranking go to the B row first in that internal order, which depends only 
 
 Output: CSR over the rows of A - ``cand_ptr`` (int64, ``n_a + 1``) and ``cand_idx`` (int64, sorted
 and unique per row) - as :func:`pprl.similarity.score_candidates` takes it; :func:`iter_candidates`
-yields it per block of A rows (B's band keys are sorted once, with an index of their top bits; each
-A row looks its keys up in the slot that its key's top bits name: band keys are hash values, spread
-evenly, so a slot holds about 8 B keys; at 1M x 1M, 13 s of lookups where a binary search over all of
-B took 47 s), so that
-a linkage streams blocks into scoring and never holds all pairs of a 1M x 1M input.
+yields it per block of A rows (B's band keys are sorted once, with an index of their top bits: each
+A row looks a key up in the slot its top bits name, about 8 B keys, since band keys are hash values
+spread evenly), so that a linkage streams blocks into scoring and never holds all pairs of a 1M x 1M
+input.
 
 Pair completeness (:func:`pair_completeness`): the share of the pairs that the exhaustive linkage
 matches at its threshold which the candidates contain. The default families were chosen so that it
@@ -703,8 +702,8 @@ def iter_candidates(a: EncodedData, b: EncodedData, families: Sequence[Family] |
                     budget: int | None = None):
     """The candidates of :func:`candidates`, one block of A rows at a time: yields ``(start, stop,
     cand_ptr, cand_idx)`` with ``cand_ptr`` over rows ``start:stop`` (starting at 0). Memory is the band
-    keys (8 bytes per record and band; B's twice, and its prefix index about 1 byte), the signatures (48 bytes per record) plus one
-    block's pairs, whatever the size of A x B."""
+    keys (8 bytes per record and band; B's twice, and its prefix index about 1 byte more), the
+    signatures (48 bytes per record) plus one block's pairs, whatever the size of A x B."""
     families = list(families) if families is not None else default_families(a)
     n_a = len(a.ids)
     if n_a == 0:
