@@ -23,11 +23,12 @@ from pprl.encoded import EncodedData
 #: Above this many pairs, candidates come from blocking instead of comparing every pair.
 EXHAUSTIVE_PAIRS = 400_000_000
 #: Candidates per record of the first dataset: fed to the EM fit, then kept for solving and review.
-#: A record's posterior shares its probability among these only: where a common name has more look-alikes
-#: than are kept, the pairs kept look likelier than they are. On 1M x 1M synthetic records (medium),
-#: 10 / 20 / 30 / 50 gave F1 0.841 / 0.847 / 0.848 / 0.850 in 258 / 279 / 319 / 479 s (one process
-#: after the other; 50: 8.3 GB peak); on 2,000-person sets 20 against 10 changed F1 by -0.0002 (medium), +0.0006 (hard), +0.0055
-#: (extreme); at 100k x 100k, 30 against 10 left it unchanged.
+#: A record's posterior shares its probability among these only: where a common name has more
+#: look-alikes than are kept, the pairs kept look likelier than they are. On 1M x 1M synthetic records
+#: (medium), 10 / 20 / 30 / 50 gave F1 0.841 / 0.847 / 0.848 / 0.850 in 258 / 279 / 319 / 479 s (one
+#: process after the other; 50: 8.3 GB peak); on 2,000-person sets 20 against 10 changed F1 by
+#: -0.0002 (medium), +0.0006 (hard), +0.0055 (extreme); at 100k x 100k, F1 0.9213 / 0.9221 / 0.9213
+#: at 10 / 20 / 30.
 KEEP_CANDIDATES = 20
 #: Candidates need prior evidence above -STRANGER_EVIDENCE x (sum of the schema's weights).
 STRANGER_EVIDENCE = 0.25
