@@ -20,7 +20,7 @@ Linkage in the clear, with the normalisation recordlinkage offers and nothing of
   an upper bound for any threshold rule.  :func:`link` reports each variant; callers take the best.
 
 Runs in pprl's venv (recordlinkage is one of pprl's dependencies) but calls nothing of pprl except
-the generic greedy one-to-one (``pprl.solving.one_to_one``: descending score, each record once).
+the generic greedy one-to-one (``pprl.coordinator.solving.one_to_one``: descending score, each record once).
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ def prepare(frame: pd.DataFrame, name_columns: list[str]) -> pd.DataFrame:
 def _greedy_best(score: np.ndarray, is_true: np.ndarray, n_true: int, ids_a, ids_b, ia, ib):
     """Greedy one-to-one over all pairs, then the best threshold in hindsight (greedy at threshold t
     keeps exactly the greedy-over-all pairs scoring >= t).  Returns (threshold, P, R, F1)."""
-    from pprl.solving import one_to_one
+    from pprl.coordinator.solving import one_to_one
 
     keep = one_to_one(ia, ib, score, ids_a, ids_b)
     return best_threshold(score[keep], is_true[keep], n_true)
@@ -176,7 +176,7 @@ def link(a: pd.DataFrame, b: pd.DataFrame, truth: pd.DataFrame, n_jobs: int = 1,
         p, r, f = _prf(pred, truth_set)
         out["ECM"] = {"precision": p, "recall": r, "f1": f}
         prob = ecm.prob(binary).to_numpy(dtype=np.float64)
-        from pprl.solving import one_to_one
+        from pprl.coordinator.solving import one_to_one
 
         above = np.flatnonzero(prob >= 0.5)
         keep = above[one_to_one(ia[above], ib[above], prob[above], ids_a, ids_b)]
@@ -195,7 +195,7 @@ def link(a: pd.DataFrame, b: pd.DataFrame, truth: pd.DataFrame, n_jobs: int = 1,
 if __name__ == "__main__":  # quick check: python benchmarks/baseline_clear.py [N] [DIFFICULTY]
     import sys
 
-    from pprl import synth
+    from pprl.tools import synth
 
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 500
     level = sys.argv[2] if len(sys.argv) > 2 else "medium"

@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from pprl.solving import one_to_one
+from pprl.coordinator.solving import one_to_one
 
 
 def scenario(n: int, kind: str = "random", seed: int = 0):

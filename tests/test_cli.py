@@ -375,7 +375,7 @@ def test_link_writes_no_output_when_one_cannot_be_written(tmp_path, runner, thre
 
 
 def test_link_failure_while_writing_leaves_every_earlier_output(tmp_path, runner, three, monkeypatch):
-    from pprl import reports
+    from pprl.coordinator import reports
     from pprl.errors import PprlError
 
     earlier = _earlier_outputs(tmp_path, "m.csv", "cl.csv")
@@ -567,7 +567,7 @@ def test_sigterm_stops_workers_and_leaves_no_partial_output(tmp_path, secret_fil
 
 
 def test_link_asks_for_a_review_when_few_records_have_a_partner(tmp_path, runner, secret_file):
-    from pprl import synth
+    from pprl.tools import synth
 
     data = synth.generate(400, seed=3, difficulty="easy")
     a, b, truth = data.exports["a"], data.exports["b"], data.truth[("a", "b")]

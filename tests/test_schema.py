@@ -286,7 +286,7 @@ def test_fingerprint_same_for_explicit_defaults():
     for field in explicit["fields"]:
         field["missing"] = "neutral"
     explicit["fields"][1]["options"].update(min_year=1900, max_year=2100)
-    from pprl import translit
+    from pprl.agency import translit
 
     explicit["fields"][0]["options"]["tables"] = translit.available_tables()
     assert _fp(explicit) == base
@@ -345,7 +345,7 @@ def test_fingerprint_number_tolerance():
 
 
 def test_fingerprint_covers_the_month_name_table(monkeypatch):
-    from pprl import dates
+    from pprl.agency import dates
 
     base, no_dates = _fp(_doc()), _fp(_minimal())
     monkeypatch.setattr(dates, "data_digest", lambda: "0" * 64)

@@ -20,11 +20,12 @@ from typing import Callable, Iterator, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from pprl import encoded, keys, schema as schema_module, tabular
-from pprl.bloom import FilterHasher
+from pprl import encoded, schema as schema_module, tabular
+from pprl.agency import keys
+from pprl.agency.bloom import FilterHasher
+from pprl.agency.tokens import FieldTokeniser, Status
 from pprl.errors import InputError
 from pprl.schema import Schema
-from pprl.tokens import FieldTokeniser, Status
 
 #: Field -> export columns joined with spaces; an empty list means the export has no such column.
 Mapping_ = dict[str, list[str]]

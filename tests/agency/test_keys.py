@@ -1,4 +1,4 @@
-"""Tests of pprl.keys and `pprl keygen`: secret files, per-field keys, check values."""
+"""Tests of pprl.agency.keys and `pprl keygen`: secret files, per-field keys, check values."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import stat
 import pytest
 from click.testing import CliRunner
 
-from pprl import keys
+from pprl.agency import keys
 from pprl.cli import main
 from pprl.errors import KeyFileError
 

@@ -17,7 +17,7 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from pprl import scoring, similarity, solving
+from pprl.coordinator import scoring, similarity, solving
 from pprl.encoded import EncodedData
 
 #: Above this many pairs, candidates come from blocking instead of comparing every pair.
@@ -46,7 +46,7 @@ SCORE_DECIMALS = 6
 RANDOM_PAIRS = 200_000
 MIN_RANDOM_PAIRS = 1_000
 #: Factor on the fitted weights of a name's parts (``name.given``, ``name.family``) when the whole
-#: name is a column too: the whole already holds their tokens (see :mod:`pprl.scoring`). Measured on
+#: name is a column too: the whole already holds their tokens (see :mod:`pprl.coordinator.scoring`). Measured on
 #: 100k x 100k synthetic records (EM with one-sided posteriors), F1 at 1, 0.7, 0.5, 0.3, 0: medium
 #: 0.902, 0.911, 0.914, 0.912, 0.863; easy 0.980, 0.983, 0.987, 0.988, 0.977. With one-to-one
 #: posteriors in EM, 0.4 / 0.5 / 0.6: medium 0.914 / 0.915 / 0.915, easy 0.988 / 0.988 / 0.988.
@@ -93,7 +93,7 @@ class LinkOptions:
     exhaustive_pairs: int = EXHAUSTIVE_PAIRS
     keep_candidates: int = KEEP_CANDIDATES
     seed: int = 0
-    engine: str = "local"  # where scoring runs: "local" or "dask" (see pprl.engine)
+    engine: str = "local"  # where scoring runs: "local" or "dask" (see pprl.coordinator.engine)
     scheduler: str | None = None  # dask scheduler address; None starts a LocalCluster
 
     @classmethod
@@ -137,7 +137,7 @@ def _missing_penalty(table: np.ndarray, disagrees: np.ndarray) -> np.ndarray:
 
 def _candidates(a: Prepared, b: Prepared, table: np.ndarray, prior: float, floor: float, top_k: int,
                 delta: float, options: LinkOptions) -> tuple[np.ndarray, np.ndarray, int, str]:
-    from pprl import engine
+    from pprl.coordinator import engine
 
     runner = engine.get(options.engine, options.scheduler)
     offsets = a.data.offsets
@@ -146,7 +146,7 @@ def _candidates(a: Prepared, b: Prepared, table: np.ndarray, prior: float, floor
         ia, ib, _ = runner.score(a.data.bits, a.popcounts, b.data.bits, b.popcounts, offsets,
                                  table, prior, floor, top_k, delta=delta)
         return ia, ib, pairs, "exhaustive"
-    from pprl import blocking
+    from pprl.coordinator import blocking
 
     # candidates are generated and scored one block of A rows at a time: memory stays bounded
     parts, compared = [], 0

@@ -1,4 +1,4 @@
-"""Tests of pprl.encode: mapping columns, the encoding pipeline, determinism and bad input."""
+"""Tests of pprl.agency.encode: mapping columns, the encoding pipeline, determinism and bad input."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pprl import encode, encoded, keys, schema as schema_module
+from pprl import encoded, schema as schema_module
+from pprl.agency import encode, keys
 from pprl.errors import InputError
 from tests.conftest import FEBRL4_SCHEMA, LAT_EXPORT, LAT_MAPS, MISSING_PERSONS, RU_EXPORT, RU_MAPS, leftovers
 
@@ -89,7 +90,7 @@ def test_both_exports_encode_with_the_shipped_schema(tmp_path, mp_schema, secret
 
 
 def test_the_same_person_agrees_across_scripts_and_layouts(tmp_path, mp_schema, secret):
-    from pprl import similarity
+    from pprl.coordinator import similarity
 
     _, ru = _encode(tmp_path, mp_schema, secret, RU_EXPORT, RU_MAPS, "ru.parquet")
     _, lat = _encode(tmp_path, mp_schema, secret, LAT_EXPORT, LAT_MAPS, "lat.parquet")

@@ -3,7 +3,7 @@
 A name value is a bag of parts in any order and any script. Each part is reduced to what stays the same
 when the same person is written by another agency:
 
-* Cyrillic parts are romanised under every selected convention (``pprl.translit``); Latin parts pass
+* Cyrillic parts are romanised under every selected convention (``pprl.agency.translit``); Latin parts pass
   through (folded); Arabic-script parts give a consonant skeleton.
 * Every Latin form is reduced by ``canon`` (one spelling for the conventions' differences: kh/h, zh/j,
   iu/yu/ju/u, ia/ya/ja, w/v, ou/u, double letters, final h ...) and by ``skeleton`` (consonant classes
@@ -41,8 +41,8 @@ from typing import Mapping
 
 import jellyfish
 
-from pprl import translit
-from pprl.normalise import NORMALISE_VERSION, normalise_text
+from pprl.agency import translit
+from pprl.agency.normalise import NORMALISE_VERSION, normalise_text
 
 TOKENS_VERSION = "4"
 _VARIANTS_FILE = "data/name_variants.csv"

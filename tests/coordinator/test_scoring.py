@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from pprl import scoring
+from pprl.coordinator import scoring
 
 
 def _counts(*rows):

@@ -11,8 +11,8 @@ import math
 from enum import Enum
 from typing import Mapping
 
-from pprl import dates, names
-from pprl.normalise import normalise_text
+from pprl.agency import dates, names
+from pprl.agency.normalise import normalise_text
 from pprl.schema import FieldSpec
 
 TOKENS_VERSION = "3"

@@ -1,7 +1,8 @@
 """Field values -> token sets per filter component."""
 
-from pprl import names, schema as schema_module
-from pprl.tokens import FieldTokeniser, Status
+from pprl import schema as schema_module
+from pprl.agency import names
+from pprl.agency.tokens import FieldTokeniser, Status
 
 MISSING_PERSONS = schema_module.load("schemas/missing-persons.json")
 FIELDS = {f.name: f for f in MISSING_PERSONS.fields}

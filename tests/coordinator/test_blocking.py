@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pprl import blocking
-from pprl.bloom import FilterHasher
+from pprl.agency.bloom import FilterHasher
+from pprl.coordinator import blocking
 from pprl.encoded import Column, EncodedData
 
 LETTERS = list("abcdefghijklmnopqrstuvwxyz")
@@ -135,7 +135,7 @@ def test_pair_completeness():
 
 
 def test_link_uses_blocking_above_exhaustive_limit(pair):
-    from pprl import link
+    from pprl.coordinator import link
 
     a, b, ta, tb = pair
     result = link.link([a, b], link.LinkOptions(exhaustive_pairs=0)).pair(0, 1)

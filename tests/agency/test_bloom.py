@@ -1,4 +1,4 @@
-"""Tests of pprl.bloom: keyed hashing of token sets into packed filters."""
+"""Tests of pprl.agency.bloom: keyed hashing of token sets into packed filters."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from pprl.bloom import FilterHasher
+from pprl.agency.bloom import FilterHasher
 
 KEY = b"k" * 32
 tokens = st.frozensets(st.text(min_size=1, max_size=6), max_size=20)

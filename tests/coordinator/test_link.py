@@ -1,4 +1,4 @@
-"""Tests of pprl.link (and the `pprl link` command): FEBRL4 quality, clusters, split files, top-k,
+"""Tests of pprl.coordinator.link (and the `pprl link` command): FEBRL4 quality, clusters, split files, top-k,
 explanations, deterministic ties, tiny inputs and neutral missing values."""
 
 from __future__ import annotations
@@ -11,8 +11,11 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from pprl import encode, encoded, keys, link as linking, schema as schema_module, scoring, synth
+from pprl import encoded, schema as schema_module
+from pprl.agency import encode, keys
 from pprl.cli import main
+from pprl.coordinator import link as linking, scoring
+from pprl.tools import synth
 from tests.conftest import MISSING_PERSONS, leftovers
 
 GIVEN = ["Zarema", "Aishat", "Madina", "Patimat", "Amina", "Petr", "Ruslan", "Magomed", "Sergei", "Olga",
@@ -24,7 +27,7 @@ SURNAMES = ["Magomedova", "Ivanova", "Shamsutdinova", "Kuznetsova", "Aliyeva", "
 # --- FEBRL4 ---------------------------------------------------------------------------------------------
 
 def test_febrl4_default_threshold_f1(febrl4):
-    from pprl import evaluation
+    from pprl.tools import evaluation
 
     folder = febrl4["folder"]
     matches = evaluation.read_matches(folder / "matches.csv")

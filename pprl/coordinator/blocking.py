@@ -21,7 +21,7 @@ Ranking (the default, ``budget`` > 0): instead of every pair met in some band, e
 ``budget`` B rows met that score best on a *signature* - up to 8 one-byte min-hashes of each filter
 column (48 bytes a record for the missing-persons schema, same keyed bit orders as the bands, in their own seed domain) - compared by
 :func:`_pre_score`: per column the share of equal min-hashes (a Jaccard estimate) as Dice through the
-prior ramp of :func:`pprl.scoring.prior_table`, times the schema weight. Candidates per record are
+prior ramp of :func:`pprl.coordinator.scoring.prior_table`, times the schema weight. Candidates per record are
 then fixed whatever n (at 100k x 100k people: 300 per record at pair completeness 0.9957, where the
 union of the bands needed 2,635 at 0.9974). Buckets over ``max_bucket`` B rows are skipped (A's side
 costs nothing: each A row's work is the B rows it meets). B rows are renumbered internally in the
@@ -35,7 +35,7 @@ machine (and both sides' filters use the same positions, which is what makes key
 in the ranking go to the B row first in that internal order, which depends only on the keys.
 
 Output: CSR over the rows of A - ``cand_ptr`` (int64, ``n_a + 1``) and ``cand_idx`` (int64, sorted
-and unique per row) - as :func:`pprl.similarity.score_candidates` takes it; :func:`iter_candidates`
+and unique per row) - as :func:`pprl.coordinator.similarity.score_candidates` takes it; :func:`iter_candidates`
 yields it per block of A rows (B's band keys are sorted once, with an index of their top bits: each
 A row looks a key up in the slot its top bits name, about 8 B keys, since band keys are hash values
 spread evenly), so that a linkage streams blocks into scoring and never holds all pairs of a 1M x 1M
@@ -67,8 +67,8 @@ from typing import Mapping, Sequence
 import numpy as np
 from numba import njit, prange
 
+from pprl.coordinator.similarity import _popc, _prefetch
 from pprl.encoded import EncodedData
-from pprl.similarity import _popc, _prefetch
 
 __all__ = ["Family", "default_families", "candidates", "iter_candidates", "pair_completeness", "METHOD"]
 
@@ -122,7 +122,7 @@ def default_families(data: EncodedData) -> list[Family]:
     name 2 + F 2                      6      name and father's full name
     ================================  =====  ========================================================
 
-    Tuned with :mod:`pprl.synth` data against the exhaustive linkage's one-to-one matches at 20k x 20k:
+    Tuned with :mod:`pprl.tools.synth` data against the exhaustive linkage's one-to-one matches at 20k x 20k:
     pair completeness 0.997 (medium) and 0.990 (hard) at about 760 / 720 candidates per record (see
     ``benchmarks/scale.py``). Year bands use the exact year column: the year filter's window tokens
     make a min-wise hash of it collide for years one apart only about half the time, which the

@@ -1,4 +1,4 @@
-"""Tests of pprl.evaluation: reading MATCHES/TRUTH, metrics, sweeps and the plot."""
+"""Tests of pprl.tools.evaluation: reading MATCHES/TRUTH, metrics, sweeps and the plot."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from pprl.errors import InputError, PprlError
-from pprl.evaluation import Metrics, evaluate, plot, read_matches, read_truth, sweep
+from pprl.tools.evaluation import Metrics, evaluate, plot, read_matches, read_truth, sweep
 
 SECRET = "Ivanova"  # stands in for a raw identity value: must never appear in messages
 

@@ -23,7 +23,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Sequence
 
-from pprl.normalise import normalise_text
+from pprl.agency.normalise import normalise_text
 
 _DATA = "data/translit"
 

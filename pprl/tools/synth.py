@@ -26,7 +26,7 @@ people. Record IDs are pseudonymous (``A000123``), rows are shuffled. ``truth[("
 columns ``id_a, id_b`` (likewise ``id_a, id_c`` and ``id_b, id_c``): one true pair per row.
 
 The romanisation here is this module's own (tables in ``pprl/data/synth/romanisation.csv``),
-deliberately independent of :mod:`pprl.translit`, so that benchmarks are not circular. Names come
+deliberately independent of :mod:`pprl.agency.translit`, so that benchmarks are not circular. Names come
 from ``pprl/data/synth/given_names.csv`` and ``surnames.csv`` (Cyrillic, Arabic-script form and
 conventional Latin spellings where meaningful); gendered surnames and patronymics follow the
 Russian rules (-ов/-ова, -ский/-ская, -ович/-евич/-овна/-евна, Илья -> Ильич, Юрий -> Юрьевич).
@@ -90,7 +90,7 @@ from pprl.atomic import output_group, write_csv
 __all__ = ["Difficulty", "DIFFICULTIES", "SynthData", "generate", "write", "romanise",
            "patronymic", "gendered_surname", "A_COLUMNS", "B_COLUMNS", "C_COLUMNS"]
 
-DATA_DIR = Path(__file__).parent / "data" / "synth"
+DATA_DIR = Path(__file__).parents[1] / "data" / "synth"
 
 A_COLUMNS = ["record_id", "surname", "given_name", "patronymic", "birth_date", "sex",
              "mother_name", "father_name"]

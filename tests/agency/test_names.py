@@ -11,7 +11,7 @@ import sys
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from pprl.names import NAME_OPTION_DEFAULTS, data_digest, dice, name_tokens, patronymic_father
+from pprl.agency.names import NAME_OPTION_DEFAULTS, data_digest, dice, name_tokens, patronymic_father
 
 SAME = 0.8
 DIFFERENT = 0.3
@@ -179,7 +179,7 @@ SAMPLES = ["Амина Магомедовна Магомедова", "محمد �
 
 
 def test_same_tokens_in_another_process():
-    code = ("import json,sys; from pprl.names import name_tokens; "
+    code = ("import json,sys; from pprl.agency.names import name_tokens; "
             f"print(json.dumps([sorted(name_tokens(v, {{}})) for v in {SAMPLES!r}]))")
     env_runs = []
     for seed in ("1", "2"):
@@ -197,7 +197,7 @@ def test_same_tokens_in_another_process():
 def test_name_tokens_deterministic_and_normalisation_invariant(value, options):
     tokens = name_tokens(value, options)
     assert tokens == name_tokens(value, options)
-    from pprl.normalise import normalise_text
+    from pprl.agency.normalise import normalise_text
     assert tokens == name_tokens(normalise_text(value), options)
     assert tokens == name_tokens(value.upper(), options) or value.upper().lower() != value
 
@@ -255,7 +255,7 @@ def test_arabic_reading_needs_the_written_long_vowels():
     # the consonants s-m-n alone would be Usman; the written ya and alef say Yasmin
     assert "v:usman" not in name_tokens("ياسمين", {})
     # a reading that fits two names decides nothing (عمر: Umar or Amir): the spelling table does
-    from pprl.names import _arabic_group
+    from pprl.agency.names import _arabic_group
     assert _arabic_group("عمر") is None
     assert "v:umar" in name_tokens("عمر", {})
 
@@ -329,7 +329,7 @@ def test_arabic_readings_of_russian_names(arabic, latin):
 
 def test_an_arabic_spelling_that_reads_as_two_names_joins_neither():
     # إيلينا is Elena or Elina (ya writes e and i alike): no group, but near both
-    from pprl.names import _arabic_group
+    from pprl.agency.names import _arabic_group
     assert _arabic_group("ايلينا") is None
     assert d("إيلينا", "Elena") >= 0.5 and d("إيلينا", "Elina") >= 0.5
 
@@ -337,7 +337,7 @@ def test_an_arabic_spelling_that_reads_as_two_names_joins_neither():
 def test_plene_arabic_spelling_keeps_all_ngrams():
     # Гайрбеков as Arabic script writes a Russian name, a vowel letter between most consonants: its
     # reading is the whole name, consonant clusters and ends included
-    from pprl.names import name_tokens as nt
+    from pprl.agency.names import name_tokens as nt
     assert {"n:rb", "n:^g"} <= nt("غايربيكوف", {})
     assert d("Гайрбеков", "غايربيكوف") >= 0.75
     # a defective spelling (no short vowels) keeps only n-grams with a written vowel

@@ -1,4 +1,4 @@
-"""Tests of pprl.dates: parsing full and partial dates, and the tokens that compare them."""
+"""Tests of pprl.agency.dates: parsing full and partial dates, and the tokens that compare them."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from pprl.dates import PartialDate, from_datetime, month_day_tokens, parse_date, year_tokens
+from pprl.agency.dates import PartialDate, from_datetime, month_day_tokens, parse_date, year_tokens
 
 DMY = {"order": "dmy"}
 MDY = {"order": "mdy"}

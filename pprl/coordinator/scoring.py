@@ -33,7 +33,7 @@ names and of its family name, so a pair that agrees on the whole agrees on its p
 their log-ratios counts one agreement about twice (100k synthetic records a side, easy level, true
 matches at Dice 1: 9.1 nats for the whole name, 9.4 for given + family). Each column's table is
 multiplied by a factor (``column_factor``: 1/2 for the parts of a name whose whole is a column too,
-see :class:`pprl.link.ColumnRules`). With the parts at full weight, EM took namesakes who disagree on the
+see :class:`pprl.coordinator.link.ColumnRules`). With the parts at full weight, EM took namesakes who disagree on the
 birth date for matches: its tables made a wrong birth year cost 2.1 nats where the true matches say
 9.2 (the same data).
 

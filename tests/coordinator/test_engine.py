@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pprl import engine, link
+from pprl.coordinator import engine, link
 
 pytest.importorskip("dask.distributed")
 
@@ -23,8 +23,9 @@ def dask_engine():
 def encoded_pair(tmp_path_factory):
     from click.testing import CliRunner
 
-    from pprl import keys, synth
+    from pprl.agency import keys
     from pprl.cli import main
+    from pprl.tools import synth
 
     out = tmp_path_factory.mktemp("engine")
     synth.write(synth.generate(400, seed=5), out)
@@ -52,7 +53,8 @@ def test_get_validates():
 
 @pytest.mark.parametrize("candidates", [False, True])
 def test_dask_scores_identical_to_local(dask_engine, encoded_pair, candidates):
-    from pprl import blocking, encoded
+    from pprl import encoded
+    from pprl.coordinator import blocking
 
     a, b = encoded.read(encoded_pair / "a.pprl"), encoded.read(encoded_pair / "b.pprl")
     pa, pb = link.Prepared.of(a), link.Prepared.of(b)

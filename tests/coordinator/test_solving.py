@@ -1,4 +1,4 @@
-"""Tests of pprl.solving: one-to-one, many, top-k and multi-party clusters."""
+"""Tests of pprl.coordinator.solving: one-to-one, many, top-k and multi-party clusters."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pprl import solving
+from pprl.coordinator import solving
 
 
 def _ids(prefix: str, n: int) -> np.ndarray:

@@ -9,8 +9,8 @@ from typing import Sequence
 import pandas as pd
 
 from pprl.atomic import OutputGroup, write_csv
+from pprl.coordinator.link import Linkage
 from pprl.encoded import EncodedData
-from pprl.link import Linkage
 
 
 def name_datasets(datasets: Sequence[EncodedData], paths: Sequence[Path]) -> None:

@@ -5,8 +5,8 @@ from importlib import resources
 
 import pytest
 
-from pprl import translit
-from pprl.translit import arabic_normalise, available_tables, data_digest, romanisations, transliterate
+from pprl.agency import translit
+from pprl.agency.translit import arabic_normalise, available_tables, data_digest, romanisations, transliterate
 
 CYRILLIC_TABLES = [t for t in available_tables() if t != "arabic"]
 

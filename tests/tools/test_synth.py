@@ -1,4 +1,4 @@
-"""Tests for the synthetic multi-agency generator (pprl.synth)."""
+"""Tests for the synthetic multi-agency generator (pprl.tools.synth)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pprl import synth
-from pprl.synth import A_COLUMNS, B_COLUMNS, C_COLUMNS, DIFFICULTIES, generate, write
+from pprl.tools import synth
+from pprl.tools.synth import A_COLUMNS, B_COLUMNS, C_COLUMNS, DIFFICULTIES, generate, write
 
 ID_RE = {"a": re.compile(r"^A\d{6,}$"), "b": re.compile(r"^B\d{6,}$"),
          "c": re.compile(r"^C\d{6,}$")}

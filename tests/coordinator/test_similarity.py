@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pprl import similarity as sim
+from pprl.coordinator import similarity as sim
 
 NBINS = 10
 

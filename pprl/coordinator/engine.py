@@ -1,6 +1,6 @@
 """Where pair scoring runs: in this process (``local``) or on a dask.distributed cluster (``dask``).
 
-Both engines run the same kernels of :mod:`pprl.similarity` (``score_all`` / ``score_candidates``).
+Both engines run the same kernels of :mod:`pprl.coordinator.similarity` (``score_all`` / ``score_candidates``).
 The dask engine partitions the rows of A into blocks; each task scores its block against all of B
 (or against the block's slice of the candidate CSR) and the partial results are concatenated in
 block order. Every A row is scored independently and results are sorted by (ia, -score, ib), so
@@ -18,7 +18,7 @@ from typing import Protocol
 
 import numpy as np
 
-from pprl import similarity
+from pprl.coordinator import similarity
 from pprl.errors import PprlError
 
 ENGINES = ("local", "dask")

@@ -2,8 +2,8 @@
 
 from hypothesis import given, settings, strategies as st
 
-from pprl import normalise
-from pprl.normalise import normalise_text
+from pprl.agency import normalise
+from pprl.agency.normalise import normalise_text
 
 
 def test_case_folding_and_whitespace():
