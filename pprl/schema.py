@@ -20,6 +20,7 @@ from typing import Any, Mapping
 
 import jsonschema
 
+from pprl import token_rules
 from pprl.errors import SchemaError
 
 SCHEMA_VERSION = 1
@@ -182,9 +183,7 @@ def _fill_defaults(document: dict[str, Any]) -> dict[str, Any]:
             if "default" in spec:
                 options.setdefault(key, spec["default"])
         if field["type"] == "person_name" and "tables" not in options:
-            from pprl.agency import translit
-
-            options["tables"] = translit.available_tables()
+            options["tables"] = token_rules.available_tables()
     return filled
 
 
@@ -207,13 +206,13 @@ def canonical_schema(filled: Mapping[str, Any]) -> bytes:
 
 
 def fingerprint(filled: Mapping[str, Any]) -> str:
-    """SHA-256 over the canonical schema and the digests of every data table that decides tokens."""
-    from pprl.agency import dates, names, tokens
-
+    """SHA-256 over the canonical schema and the digests of every data table that decides tokens
+    (:mod:`pprl.token_rules`)."""
     data = {
-        "tokens_version": tokens.TOKENS_VERSION,
+        "tokens_version": token_rules.TOKENS_VERSION,
         "tables": {
-            field["name"]: names.data_digest(field["options"]) if field["type"] == "person_name" else dates.data_digest()
+            field["name"]: token_rules.names_digest(field["options"]) if field["type"] == "person_name"
+            else token_rules.dates_digest()
             for field in filled["fields"]
             if field["type"] in ("person_name", "date")
         },
@@ -227,8 +226,6 @@ def _fill_ratio(tokens: float, hashes: int, bits: int) -> float:
 
 
 def _semantic_problems(document: Mapping[str, Any]) -> list[Problem]:
-    from pprl.agency import translit
-
     problems: list[Problem] = []
     seen: dict[str, int] = {}
     total_weight = 0.0
@@ -252,7 +249,7 @@ def _semantic_problems(document: Mapping[str, Any]) -> list[Problem]:
             elif ratio > _SATURATION_WARNING:
                 problems.append(Problem(f"{at}/filter", message, "warning"))
         if kind == "person_name":
-            known = set(translit.available_tables())
+            known = set(token_rules.available_tables())
             for j, table in enumerate(options.get("tables", [])):
                 if table not in known:
                     hint = difflib.get_close_matches(table, sorted(known), n=1)

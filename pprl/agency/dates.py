@@ -5,20 +5,20 @@ a year-only or estimated value ("~2013") has no month/day, which then counts as 
 so it still agrees fully with the exact birth date of the same person on the year.
 
 Month names ("3 февраля 2011", "03-FEB-2011", "Feb 3, 2011", "٣ فبراير ٢٠١١") are read with the table
-``data/month_names.json`` (its digest is part of every schema fingerprint); a time of day after a date
-("03.02.2011 0:00:00", as spreadsheets export dates) is ignored.
+``data/month_names.json`` (read through :mod:`pprl.token_rules`: its digest is part of every schema
+fingerprint); a time of day after a date ("03.02.2011 0:00:00", as spreadsheets export dates) is ignored.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Mapping
+
+from pprl import token_rules
 
 _APPROX = re.compile(r"^(?:~|ca\.?|c\.|circa|approx\.?|about|около|примерно|прибл\.?|حوالي)\s*|\s*(?:\?|гг\.?)$",
                      re.IGNORECASE)
@@ -46,28 +46,19 @@ class PartialDate:
     approximate: bool = False
 
 
-_MONTH_NAMES = "month_names.json"
-
-
 @lru_cache(maxsize=1)
-def _month_table() -> tuple[dict[str, int], str]:
-    """Month number of every known month name (case-folded), and the sha256 of the table's file."""
-    raw = resources.files("pprl").joinpath("data", _MONTH_NAMES).read_bytes()
+def _month_table() -> dict[str, int]:
+    """Month number of every known month name (case-folded)."""
     table: dict[str, int] = {}
-    for months in json.loads(raw)["months"].values():
+    for months in json.loads(token_rules.month_names())["months"].values():
         for number, words in enumerate(months, 1):
             for word in words.split():
                 table[word.casefold()] = number
-    return table, hashlib.sha256(raw).hexdigest()
-
-
-def data_digest() -> str:
-    """sha256 (hex) of the month-name table: part of the schema fingerprint."""
-    return _month_table()[1]
+    return table
 
 
 def _month(word: str) -> int | None:
-    return _month_table()[0].get(word.casefold())
+    return _month_table().get(word.casefold())
 
 
 def _valid(year: int, month: int | None, day: int | None, options: Mapping) -> bool:

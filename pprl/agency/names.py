@@ -25,36 +25,23 @@ when the same person is written by another agency:
 Tokens of a part (kind-tagged, so kinds never collide; parts carry no role, so "child + father's given
 name" meets "given + patronymic + surname"): ``v:`` variant group, ``w:`` whole canonical form, ``n:``
 character n-grams of the canonical forms, ``c:`` consonant skeleton, ``s:`` skeleton bigrams, ``p:``
-metaphone code. ``TOKENS_VERSION`` changes whenever these rules change.
+metaphone code. ``pprl.token_rules.NAMES_VERSION`` changes whenever these rules change.
 """
 
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import re
 from functools import lru_cache
-from importlib import resources
 from typing import Mapping
 
 import jellyfish
 
+from pprl import token_rules
 from pprl.agency import translit
-from pprl.agency.normalise import NORMALISE_VERSION, normalise_text
-
-TOKENS_VERSION = "4"
-_VARIANTS_FILE = "data/name_variants.csv"
-_READINGS_FILE = "data/arabic_readings.json"
-
-NAME_OPTION_DEFAULTS: dict = {
-    "tables": translit.available_tables(),
-    "variants": True,
-    "ngram": 2,
-    "phonetic": True,
-    "structure": True,
-}
+from pprl.agency.normalise import normalise_text
 
 # ----------------------------------------------------------------------------------------------------
 # particles (normalised spellings, all scripts)
@@ -150,14 +137,9 @@ def skeleton(form: str) -> str:
 # ----------------------------------------------------------------------------------------------------
 # the variant table
 @lru_cache(maxsize=1)
-def _variant_bytes() -> bytes:
-    return resources.files("pprl").joinpath(_VARIANTS_FILE).read_bytes()
-
-
-@lru_cache(maxsize=1)
 def _variant_rows() -> tuple[tuple[str, tuple[str, ...]], ...]:
     rows = []
-    reader = csv.DictReader(io.StringIO(_variant_bytes().decode("utf-8")))
+    reader = csv.DictReader(io.StringIO(token_rules.variant_table().decode("utf-8")))
     for row in reader:
         group = normalise_text(row["group"]).replace(" ", "")
         spellings = [s.strip() for s in row["variants"].split("|") if s.strip()]
@@ -186,7 +168,7 @@ def _variant_index() -> tuple[dict, dict]:
     spellings are found by how they read: ``_arabic_group``.)"""
     by_canon: dict = {}
     by_arabic: dict = {}
-    cyr_tables = [t for t in translit.available_tables() if t != "arabic"]
+    cyr_tables = [t for t in token_rules.available_tables() if t != "arabic"]
     for group, spellings in _variant_rows():
         for spelling in (group, *spellings):
             words, _ = _structured_words(spelling)
@@ -205,13 +187,8 @@ def _variant_index() -> tuple[dict, dict]:
 
 
 @lru_cache(maxsize=1)
-def _readings_bytes() -> bytes:
-    return resources.files("pprl").joinpath(_READINGS_FILE).read_bytes()
-
-
-@lru_cache(maxsize=1)
 def _readings() -> dict:
-    return json.loads(_readings_bytes().decode("utf-8"))
+    return json.loads(token_rules.arabic_readings().decode("utf-8"))
 
 
 _DOUBLE = re.compile(r"(.)\1+")
@@ -228,7 +205,7 @@ def _latin_key(text: str) -> str:
 def _group_spellings() -> tuple[tuple[str, str], ...]:
     """(Latin key, group) of every Latin spelling in the variant table and of every romanisation of its
     Cyrillic spellings."""
-    cyr_tables = [t for t in translit.available_tables() if t != "arabic"]
+    cyr_tables = [t for t in token_rules.available_tables() if t != "arabic"]
     found: dict[tuple[str, str], None] = {}
     for group, spellings in _variant_rows():
         for spelling in (group, *spellings):
@@ -332,25 +309,6 @@ def _arabic_group(word: str) -> str | None:
 
 
 # ----------------------------------------------------------------------------------------------------
-def _options(options: Mapping) -> dict:
-    key = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in options.items()
-                       if k in NAME_OPTION_DEFAULTS))
-    return dict(_options_of(key))
-
-
-@lru_cache(maxsize=64)
-def _options_of(key: tuple) -> tuple:
-    opts = dict(NAME_OPTION_DEFAULTS)
-    opts.update({k: v for k, v in key if v is not None})
-    tables = opts["tables"]
-    opts["tables"] = tuple(translit._check(list(tables)))  # validates the names
-    n = int(opts["ngram"])
-    if not 1 <= n <= 4:
-        raise ValueError("ngram must be between 1 and 4")
-    opts["ngram"] = n
-    return tuple(opts.items())
-
-
 class _Part:
     """One name part reduced: variant group, canonical Latin forms, consonant skeletons."""
 
@@ -675,7 +633,7 @@ def patronymic_father(value: str) -> str | None:
 
 def name_tokens(value: str, options: Mapping) -> frozenset[str]:
     """The token set of one person-name value (empty when the value holds no name)."""
-    opts = _options(options)
+    opts = token_rules.name_options(options)
     if opts["structure"]:
         words, _ = _structured_words(value)
     else:
@@ -694,7 +652,7 @@ def name_components(value: str, options: Mapping) -> dict[str, frozenset[str]]:
     an ancestor's name after ibn/bin/bint) and of the other parts (component ``"family"``). Siblings
     share surname, patronymic and parents; the given name is what tells them apart, so it gets a
     filter of its own, and so may the rest. Any may be empty (missing)."""
-    opts = _options(options)
+    opts = token_rules.name_options(options)
     if not opts["structure"]:
         return {"": name_tokens(value, options), "given": frozenset(), "family": frozenset()}
     words, _, ancestors = _structured_words_with_roles(value)
@@ -845,20 +803,3 @@ def dice(a: frozenset[str] | set[str], b: frozenset[str] | set[str]) -> float:
     if not a and not b:
         return 0.0
     return 2 * len(a & b) / (len(a) + len(b))
-
-
-def data_digest(options: Mapping) -> str:
-    """sha256 (hex) over TOKENS_VERSION, the normalisation version, the effective options and every data
-    file that decides the tokens for these options."""
-    opts = _options(options)
-    digest = hashlib.sha256(b"pprl-names\0")
-    canonical = {k: (list(v) if isinstance(v, tuple) else v) for k, v in sorted(opts.items())}
-    digest.update(json.dumps({"tokens": TOKENS_VERSION, "normalise": NORMALISE_VERSION,
-                              "options": canonical}, sort_keys=True).encode("utf-8"))
-    tables = list(opts["tables"])
-    if opts["variants"]:  # the variant index is built with every shipped table
-        tables = sorted(set(tables) | set(translit.available_tables()))
-        digest.update(b"\0variants\0" + _variant_bytes())
-        digest.update(b"\0readings\0" + _readings_bytes())
-    digest.update(b"\0translit\0" + translit.data_digest(tables).encode("ascii"))
-    return digest.hexdigest()

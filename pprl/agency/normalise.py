@@ -15,7 +15,7 @@
    between two word characters; other punctuation and symbols become spaces; whitespace is collapsed.
 
 Only the Python standard library's Unicode database is used, whose decompositions of these letters are
-stable across versions; the folding tables below are versioned by ``NORMALISE_VERSION``.
+stable across versions; the folding tables below are versioned by ``pprl.token_rules.NORMALISE_VERSION``.
 """
 
 from __future__ import annotations
@@ -23,8 +23,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
-
-NORMALISE_VERSION = "1"
 
 # Letters folded before diacritics are stripped (applied after case folding).
 _LATIN_SPECIAL = {

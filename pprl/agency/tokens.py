@@ -1,8 +1,8 @@
 """One field value -> the token set of each of its filter components, by field type.
 
 Tokens carry a kind prefix so that tokens of different kinds never collide. What decides tokens is
-this module (versioned by ``TOKENS_VERSION``, part of every schema fingerprint) and the data tables
-of ``names``/``translit`` (their digests are part of the fingerprint too).
+this module (versioned by ``pprl.token_rules.TOKENS_VERSION``, part of every schema fingerprint) and
+the data tables of ``names``/``translit``/``dates`` (their digests are part of the fingerprint too).
 """
 
 from __future__ import annotations
@@ -14,8 +14,6 @@ from typing import Mapping
 from pprl.agency import dates, names
 from pprl.agency.normalise import normalise_text
 from pprl.schema import FieldSpec
-
-TOKENS_VERSION = "3"
 
 
 class Status(Enum):

@@ -1,7 +1,8 @@
 """Transliteration of Cyrillic and Arabic-script names into Latin, under several conventions.
 
-The tables are data (``pprl/data/translit/*.json``); this module only interprets them, so the output
-depends on those versioned files and on nothing of the system (no ICU). A Cyrillic table is a mapping
+The tables are data (``pprl/data/translit/*.json``, read through :mod:`pprl.token_rules`, which puts
+their digests into the schema fingerprint); this module only interprets them, so the output depends
+on those versioned files and on nothing of the system (no ICU). A Cyrillic table is a mapping
 of one or two source letters to Latin text, with optional context overrides:
 
 ``initial`` (at the start of a word), ``final`` (at the end), ``between_vowels``, ``after_vowel``
@@ -17,15 +18,11 @@ Turkic letters such as ``ə ı ş ç ğ`` folded) so every variant is plain lowe
 
 from __future__ import annotations
 
-import hashlib
-import json
 from functools import lru_cache
-from importlib import resources
 from typing import Sequence
 
 from pprl.agency.normalise import normalise_text
-
-_DATA = "data/translit"
+from pprl.token_rules import check_tables, checked_tables, translit_table
 
 # Latin letters typed by mistake inside Cyrillic words (same glyph), and the palochka's stand-ins.
 _HOMOGLYPHS = {"a": "а", "e": "е", "o": "о", "p": "р", "c": "с", "x": "х", "y": "у", "k": "к",
@@ -63,49 +60,8 @@ def script_of(word: str) -> str:
 
 
 @lru_cache(maxsize=None)
-def _raw(name: str) -> tuple[dict, bytes]:
-    if not name.replace("_", "").isalnum():
-        raise ValueError(f"unknown transliteration table {name!r}")
-    try:
-        text = resources.files("pprl").joinpath(f"{_DATA}/{name}.json").read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ValueError(f"unknown transliteration table {name!r}") from None
-    table = json.loads(text)
-    canonical = json.dumps(table, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return table, canonical.encode("utf-8")
-
-
-@lru_cache(maxsize=None)
-def _all_names() -> tuple[str, ...]:
-    folder = resources.files("pprl").joinpath(_DATA)
-    return tuple(sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".json")))
-
-
-def available_tables() -> list[str]:
-    """Names of the shipped conventions (tables that only serve as another table's ``base`` excluded)."""
-    names = _all_names()
-    bases = {_raw(n)[0].get("base") for n in names}
-    return [n for n in names if n not in bases]
-
-
-def _check(tables: Sequence[str]) -> list[str]:
-    if isinstance(tables, str):
-        raise TypeError("tables must be a sequence of table names, not a string")
-    return list(_checked(tuple(tables)))
-
-
-@lru_cache(maxsize=256)
-def _checked(tables: tuple[str, ...]) -> tuple[str, ...]:
-    known = set(available_tables())
-    for name in tables:
-        if name not in known:
-            raise ValueError(f"unknown transliteration table {name!r}")
-    return tuple(dict.fromkeys(tables))
-
-
-@lru_cache(maxsize=None)
 def _compiled(name: str) -> dict:
-    table, _ = _raw(name)
+    table, _ = translit_table(name)
     merged: dict[str, str] = {}
     if table.get("base"):
         merged.update(_compiled(table["base"])["map"])
@@ -234,7 +190,7 @@ def _arabic_word(word: str, t: dict) -> str:
 def transliterate(text: str, table: str) -> str:
     """The raw output of one table for a normalised string (diacritics as the convention writes them).
     Letters of the other script are left as they are."""
-    name = _check([table])[0]
+    name = check_tables([table])[0]
     t = _compiled(name)
     words = []
     for word in normalise_text(text).split(" "):
@@ -259,7 +215,7 @@ def romanisations(text: str, tables: Sequence[str]) -> list[str]:
     """All distinct romanised variants of ``text`` under the given tables, in table order, as folded
     lowercase Latin. Latin input passes through (folded); a table of another script than the text's
     contributes nothing; words of a second script are rendered by the first selected table of it."""
-    return list(_romanisations(text, _checked(tuple(tables))))
+    return list(_romanisations(text, checked_tables(tuple(tables))))
 
 
 @lru_cache(maxsize=1 << 15)
@@ -287,16 +243,3 @@ def _romanisations(text: str, names: tuple[str, ...]) -> tuple[str, ...]:
             if out and out not in results:
                 results.append(out)
     return tuple(results)
-
-
-def data_digest(names: Sequence[str]) -> str:
-    """sha256 (hex) over the canonical bytes of the named tables and of the base tables they use."""
-    wanted: set[str] = set()
-    for name in _check(names):
-        while name and name not in wanted:
-            wanted.add(name)
-            name = _raw(name)[0].get("base")
-    digest = hashlib.sha256(b"pprl-translit\0")
-    for name in sorted(wanted):
-        digest.update(name.encode("utf-8") + b"\0" + _raw(name)[1] + b"\0")
-    return digest.hexdigest()

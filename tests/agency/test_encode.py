@@ -348,7 +348,8 @@ PINNED_SECRET = bytes(range(32))
 EXAMPLES = MISSING_PERSONS.parents[1] / "examples" / "missing-persons"
 #: SHA-256 (first 16 hex digits) of the filters of each input under PINNED_SECRET. Agencies encode
 #: with whatever pprl version they have installed: a change here means that files encoded before and
-#: after it no longer link. If intended, change TOKENS_VERSION (or the data tables), then the pins.
+#: after it no longer link. If intended, change a version in pprl/token_rules.py (or the data tables),
+#: then the pins.
 PINNED = {
     "febrl4_a": "f9f0c7946a6385d0",
     "missing-persons a": "7e86d288462222ef",
