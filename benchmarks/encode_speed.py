@@ -39,10 +39,9 @@ CASES = {
 _CHILD = r"""
 import cProfile, json, pstats, sys, time
 from pathlib import Path
-from pprl import schema as schema_module
-from pprl.agency import encode
+from pprl.agency import encode, validate
 path, schema_path, maps, workers, profile = json.loads(sys.argv[1])
-linkage_schema = schema_module.load(Path(schema_path))
+linkage_schema = validate.load(Path(schema_path))
 secret = bytes(range(32))
 out = Path(path).with_suffix(".speed.pprl")
 run = lambda: encode.encode_file(path, out, linkage_schema, secret, encode.parse_maps(maps), workers=workers)

@@ -44,8 +44,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pprl import encoded, schema as schema_module  # noqa: E402
-from pprl.agency import encode as encoding, keys  # noqa: E402
+from pprl import encoded  # noqa: E402
+from pprl.agency import encode as encoding, keys, validate  # noqa: E402
 from pprl.coordinator import link as linking  # noqa: E402
 from pprl.tools import evaluation  # noqa: E402
 
@@ -250,13 +250,13 @@ def main() -> None:
         keys.write_secret(key, keys.generate_secret())
         secret = keys.read_secret(key)
         env = {**os.environ, "PPRL_SECRET_FILE": str(key)}
-        schema = schema_module.load(SCHEMA)
+        schema = validate.load(SCHEMA)
         # like-for-like fields with clkhash's schema: soc_sec_id left out
         doc = json.loads(SCHEMA.read_text())
         doc.pop("$schema", None)
         doc["fields"] = [f for f in doc["fields"] if f["name"] != "soc_sec_id"]
         doc["name"] = "febrl4-no-ssid"
-        schema_no_ssid = schema_module.from_document(doc)
+        schema_no_ssid = validate.from_document(doc)
 
         worker = tmp / "clk_worker.py"
         worker.write_text(WORKER)

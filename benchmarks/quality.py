@@ -182,7 +182,8 @@ def run_pprl(a, b, truth, workdir: Path, secret: bytes, workers: int, ceiling: b
     import numpy as np
     import pandas as pd
 
-    from pprl import encoded, schema as schema_module
+    from pprl import encoded
+    from pprl.agency import validate
     from pprl.agency.encode import encode_file
     from pprl.coordinator.link import LinkOptions, link, matches_frame
     from pprl.coordinator.solving import one_to_one
@@ -191,7 +192,7 @@ def run_pprl(a, b, truth, workdir: Path, secret: bytes, workers: int, ceiling: b
     from ceiling import supervised, true_pairs
 
     started = time.perf_counter()
-    schema = schema_module.load(ROOT / "schemas" / "missing-persons.json")
+    schema = validate.load(ROOT / "schemas" / "missing-persons.json")
     a.to_csv(workdir / "a.csv", index=False)
     b.to_csv(workdir / "b.csv", index=False)
     encode_file(workdir / "a.csv", workdir / "a.pprl", schema, secret,

@@ -54,8 +54,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pprl import encoded, schema as schema_module  # noqa: E402
-from pprl.agency import encode, keys  # noqa: E402
+from pprl import encoded  # noqa: E402
+from pprl.agency import encode, keys, validate  # noqa: E402
 from pprl.coordinator import blocking, link  # noqa: E402
 from pprl.tools import evaluation, synth  # noqa: E402
 
@@ -145,7 +145,7 @@ def run(label: str, records: int, workdir: Path, secret: bytes, sample: int, see
         truth = data.truth[("a", "b")]
         del data
         generated = time.perf_counter() - started
-        linkage_schema = schema_module.load(SCHEMA)
+        linkage_schema = validate.load(SCHEMA)
         started = time.perf_counter()
         for name in ("a", "b"):
             encode.encode_file(out / f"{name}.csv", out / f"{name}.pprl", linkage_schema, secret, MAPS[name],

@@ -145,7 +145,7 @@ def schema() -> None:
 @click.option("--strict", is_flag=True, help="Treat warnings (weak privacy settings) as errors.")
 def schema_validate(files: tuple[Path, ...], strict: bool) -> None:
     """Check schema files against the JSON Schema and the semantic rules; one line per problem."""
-    from pprl.schema import validate_file
+    from pprl.agency.validate import validate_file
 
     failed = False
     for path in files:
@@ -186,8 +186,7 @@ def encode(input_path: Path, schema_path: Path, secret_file: Path | None, maps: 
            id_column: str | None, dataset: str | None, output: Path, strict: bool, workers: int | None,
            age_reference_year: int | None) -> None:
     """Encode an export (CSV, .xlsx or Parquet) into Bloom-filter encodings on this machine."""
-    from pprl import schema as schema_module
-    from pprl.agency import encode as encoding, keys
+    from pprl.agency import encode as encoding, keys, validate
 
     try:
         mapping = encoding.parse_maps(maps)
@@ -195,7 +194,7 @@ def encode(input_path: Path, schema_path: Path, secret_file: Path | None, maps: 
         raise click.BadParameter(str(error), param_hint="--map") from None
     _refuse_overwriting([input_path, schema_path, secret_file], [output])
     secret = keys.read_secret(_secret_path(secret_file))
-    linkage_schema = schema_module.load(schema_path)
+    linkage_schema = validate.load(schema_path)
     show = sys.stderr.isatty()
     counted = 0
     started = time.perf_counter()

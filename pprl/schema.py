@@ -1,8 +1,13 @@
-"""Linkage schemas: loading, strict validation (JSON Schema + semantic rules) and the fingerprint.
+"""Linkage schemas: reading, the rules they must follow (JSON Schema + semantic rules), the canonical
+form and the fingerprint.
 
 A schema is what agencies agree on before encoding. Every encoded file carries the schema's
 fingerprint: a SHA-256 over the canonical schema (defaults filled in, descriptions left out) and over
 every data table that decides tokens, so that files encoded under different rules never get linked.
+
+Both sides import this module (the coordinator through :mod:`pprl.encoded`), so it imports nothing of
+either: the one rule that reads values as the agency does (category spellings that normalise alike)
+takes that reading as an argument, and :mod:`pprl.agency.validate` checks and loads schemas with it.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import jsonschema
 
@@ -149,7 +154,9 @@ def _form(option: Mapping[str, Any]) -> str:
     return f"a {option.get('type', 'value')}{bounds}"
 
 
-def _structural_problems(document: Any) -> list[Problem]:
+def structural_problems(document: Any) -> list[Problem]:
+    """What the JSON Schema says is wrong with a parsed document: unknown keys (with a suggestion), types,
+    ranges."""
     validator = _Validator(meta_schema())
     problems = []
     for error in sorted(validator.iter_errors(document), key=lambda e: (list(map(str, e.absolute_path)), e.message)):
@@ -167,7 +174,7 @@ def _structural_problems(document: Any) -> list[Problem]:
     return problems
 
 
-def _fill_defaults(document: dict[str, Any]) -> dict[str, Any]:
+def fill_defaults(document: dict[str, Any]) -> dict[str, Any]:
     """A copy with every default of the meta-schema written out, so equal meaning gives equal fingerprints."""
     defs = meta_schema()["$defs"]
     filled = copy.deepcopy(document)
@@ -225,7 +232,11 @@ def _fill_ratio(tokens: float, hashes: int, bits: int) -> float:
     return 1.0 - math.exp(-tokens * hashes / bits)
 
 
-def _semantic_problems(document: Mapping[str, Any]) -> list[Problem]:
+def semantic_problems(document: Mapping[str, Any], spelling_key: Callable[[str], str]) -> list[Problem]:
+    """The rules beyond the JSON Schema, for a document without structural problems: unique field names,
+    known tables, filters that would not saturate, weights that can make a pair likelier than not, a
+    privacy warning for category fields, and no two category values with spellings that read alike
+    under ``spelling_key`` (the agency's reading of a value: :func:`pprl.agency.normalise.normalise_text`)."""
     problems: list[Problem] = []
     seen: dict[str, int] = {}
     total_weight = 0.0
@@ -260,11 +271,9 @@ def _semantic_problems(document: Mapping[str, Any]) -> list[Problem]:
                 problems.append(Problem(f"{at}/options", "min_year is after max_year"))
         elif kind == "category":
             owner: dict[str, str] = {}
-            from pprl.agency.normalise import normalise_text
-
             for canonical, spellings in options.get("values", {}).items():
                 for spelling in [canonical, *spellings]:
-                    key = normalise_text(spelling)
+                    key = spelling_key(spelling)
                     if key in owner and owner[key] != canonical:
                         problems.append(Problem(f"{at}/options/values/{canonical}",
                                                 f"spelling {spelling!r} also belongs to value {owner[key]!r}"))
@@ -278,14 +287,6 @@ def _semantic_problems(document: Mapping[str, Any]) -> list[Problem]:
         problems.append(Problem("/fields", f"the weights add up to {total_weight:g}: below {math.log(1_000_000):.1f}, "
                                 "prior weights alone cannot separate matches among a million records", "warning"))
     return problems
-
-
-def check_document(document: Any) -> list[Problem]:
-    """Every structural and semantic problem of a parsed schema document (errors and warnings)."""
-    problems = _structural_problems(document)
-    if problems:
-        return problems
-    return _semantic_problems(document)
 
 
 def read_document(path: str | Path) -> Any:
@@ -318,32 +319,3 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     if repeated:
         raise ValueError(f"key {repeated[0]!r} appears twice in one object")
     return dict(pairs)
-
-
-def validate_file(path: str | Path) -> list[Problem]:
-    """Problems of one schema file (unreadable files and bad JSON included)."""
-    try:
-        document = read_document(path)
-    except SchemaError as error:
-        return [Problem(pointer, message) for pointer, message in error.problems]
-    return check_document(document)
-
-
-def from_document(document: Mapping[str, Any], source: str | Path = "<schema>") -> Schema:
-    """A validated Schema; raises SchemaError listing every error (warnings do not stop it)."""
-    errors = [p for p in check_document(document) if p.severity == "error"]
-    if errors:
-        raise SchemaError(source, [(p.pointer, p.message) for p in errors])
-    filled = _fill_defaults(dict(document))
-    fields = tuple(
-        FieldSpec(
-            name=f["name"], type=f["type"], options=f["options"], bits=f["filter"]["bits"],
-            hashes=f["filter"]["hashes"], weight=float(f["weight"]), missing=f["missing"],
-        )
-        for f in filled["fields"]
-    )
-    return Schema(document=filled, fields=fields, fingerprint=fingerprint(filled))
-
-
-def load(path: str | Path) -> Schema:
-    return from_document(read_document(path), path)

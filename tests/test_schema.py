@@ -1,4 +1,4 @@
-"""Tests of pprl.schema and `pprl schema validate`: structure, semantic rules, fingerprint."""
+"""Tests of pprl.schema, pprl.agency.validate and `pprl schema validate`: structure, semantic rules, fingerprint."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from pprl import schema
+from pprl.agency import validate
 from pprl.cli import main
 from pprl.errors import SchemaError
 from tests.conftest import FEBRL4_SCHEMA, MISSING_PERSONS, ROOT
@@ -41,26 +42,26 @@ def _validate(*paths, strict=False):
 
 
 def _errors(document):
-    return [p for p in schema.check_document(document) if p.severity == "error"]
+    return [p for p in validate.check_document(document) if p.severity == "error"]
 
 
 def _warnings(document):
-    return [p for p in schema.check_document(document) if p.severity == "warning"]
+    return [p for p in validate.check_document(document) if p.severity == "warning"]
 
 
 # --- shipped schemas -----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("path", [MISSING_PERSONS, FEBRL4_SCHEMA], ids=["missing-persons", "febrl4"])
 def test_shipped_schemas_are_valid(path):
-    assert not [p for p in schema.validate_file(path) if p.severity == "error"]
-    loaded = schema.load(path)
+    assert not [p for p in validate.validate_file(path) if p.severity == "error"]
+    loaded = validate.load(path)
     assert loaded.fingerprint.startswith("sha256:") and len(loaded.fingerprint) == 7 + 64
     result, _ = _validate(path)
     assert result.exit_code == 0, result.output
 
 
 def test_missing_persons_has_the_contract_fields():
-    loaded = schema.load(MISSING_PERSONS)
+    loaded = validate.load(MISSING_PERSONS)
     assert [f.name for f in loaded.fields] == ["name", "birth_date", "sex", "mother_name", "father_name"]
     assert all(f.missing == "neutral" for f in loaded.fields)
 
@@ -212,7 +213,7 @@ def test_invalid_json(tmp_path, text):
     assert LINE.match(lines[0]) and LINE.match(lines[0])["pointer"] == "/"
     assert "JSON" in lines[0]
     with pytest.raises(SchemaError):
-        schema.load(path)
+        validate.load(path)
 
 
 @pytest.mark.parametrize("key, value", [("bits", 1024.0), ("hashes", 6.0)])
@@ -251,7 +252,7 @@ def test_load_raises_schema_error_listing_all_problems(tmp_path):
     document = _minimal(type="colour")
     document["fields"][0]["filter"]["hashs"] = 2
     with pytest.raises(SchemaError) as caught:
-        schema.load(_write(tmp_path, document))
+        validate.load(_write(tmp_path, document))
     assert len(caught.value.problems) >= 2
     for line in str(caught.value).splitlines():
         assert LINE.match(line), line
@@ -260,7 +261,7 @@ def test_load_raises_schema_error_listing_all_problems(tmp_path):
 # --- fingerprint ----------------------------------------------------------------------------------------
 
 def _fp(document) -> str:
-    return schema.from_document(document).fingerprint
+    return validate.from_document(document).fingerprint
 
 
 #: Fingerprints of the shipped schemas: a change means that files encoded before and after it no longer
@@ -272,7 +273,7 @@ PINNED_FINGERPRINTS = {
 
 
 def test_fingerprints_are_pinned():
-    found = {"missing-persons": schema.load(MISSING_PERSONS).fingerprint, "febrl4": schema.load(FEBRL4_SCHEMA).fingerprint}
+    found = {"missing-persons": validate.load(MISSING_PERSONS).fingerprint, "febrl4": validate.load(FEBRL4_SCHEMA).fingerprint}
     assert found == PINNED_FINGERPRINTS
 
 

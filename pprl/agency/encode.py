@@ -20,8 +20,8 @@ from typing import Callable, Iterator, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from pprl import encoded, schema as schema_module, tabular
-from pprl.agency import keys
+from pprl import encoded, tabular
+from pprl.agency import keys, validate
 from pprl.agency.bloom import FilterHasher
 from pprl.agency.tokens import FieldTokeniser, Status
 from pprl.errors import InputError
@@ -109,7 +109,7 @@ _MEMO_LIMIT = 1 << 14
 
 
 def _make_encoder(document: Mapping, secret: bytes, age_reference_year: int | None = None) -> _Encoder:
-    schema = schema_module.from_document(document)
+    schema = validate.from_document(document)
     hashers = [FilterHasher(keys.field_key(secret, schema.fingerprint, spec.column(component)), spec.bits, spec.hashes)
                for spec, component in schema.filter_columns()]
     return _Encoder(schema, {spec.name: FieldTokeniser(spec) for spec in schema.fields}, hashers,

@@ -8,15 +8,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pprl import encoded, schema as schema_module
-from pprl.agency import encode, keys
+from pprl import encoded
+from pprl.agency import encode, keys, validate
 from pprl.errors import InputError
 from tests.conftest import FEBRL4_SCHEMA, LAT_EXPORT, LAT_MAPS, MISSING_PERSONS, RU_EXPORT, RU_MAPS, leftovers
 
 
 @pytest.fixture(scope="module")
 def mp_schema():
-    return schema_module.load(MISSING_PERSONS)
+    return validate.load(MISSING_PERSONS)
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +125,7 @@ def test_secret_and_schema_change_the_filters(tmp_path, mp_schema, secret):
     document = dict(mp_schema.document)
     document["fields"] = [dict(f) for f in document["fields"]]
     document["fields"][0] = {**document["fields"][0], "options": {**document["fields"][0]["options"], "ngram": 3}}
-    _, other_schema = _encode(tmp_path, schema_module.from_document(document), secret, name="c.parquet")
+    _, other_schema = _encode(tmp_path, validate.from_document(document), secret, name="c.parquet")
     assert other_key.header["key_check"] != base.header["key_check"]
     assert other_schema.fingerprint != base.fingerprint
     for other in (other_key, other_schema):
@@ -136,7 +136,7 @@ def test_secret_and_schema_change_the_filters(tmp_path, mp_schema, secret):
                 assert not np.array_equal(base.bits[present, lo:hi], other.bits[present, lo:hi])
     # same schema, except a description: same filters
     described = dict(mp_schema.document, description="another text")
-    _, same = _encode(tmp_path, schema_module.from_document(described), secret, name="d.parquet")
+    _, same = _encode(tmp_path, validate.from_document(described), secret, name="d.parquet")
     assert np.array_equal(same.bits, base.bits)
 
 
@@ -319,7 +319,7 @@ def test_id_column_and_dataset_options(tmp_path, mp_schema, secret):
 
 
 def test_ids_are_kept_as_text(tmp_path, secret):
-    schema = schema_module.load(FEBRL4_SCHEMA)
+    schema = validate.load(FEBRL4_SCHEMA)
     source = tmp_path / "ids.csv"
     source.write_text("rec_id,given_name,surname,street_number,address_1,address_2,suburb,postcode,state,"
                       "date_of_birth,soc_sec_id\n007,anna,ivanova,1,a,b,c,0800,nt,19800101,1234567\n"
@@ -365,7 +365,7 @@ def _digest(tmp_path, schema, source, maps, id_column) -> str:
 
 def test_encodings_are_pinned(tmp_path, mp_schema, febrl4):
     found = {
-        "febrl4_a": _digest(tmp_path, schema_module.load(FEBRL4_SCHEMA), febrl4["folder"] / "febrl4_a.csv", {},
+        "febrl4_a": _digest(tmp_path, validate.load(FEBRL4_SCHEMA), febrl4["folder"] / "febrl4_a.csv", {},
                             None),
         "missing-persons a": _digest(tmp_path, mp_schema, EXAMPLES / "a.csv",
                                      {"name": ["given_name", "patronymic", "surname"]}, "record_id"),

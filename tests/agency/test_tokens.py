@@ -1,10 +1,9 @@
 """Field values -> token sets per filter component."""
 
-from pprl import schema as schema_module
-from pprl.agency import names
+from pprl.agency import names, validate
 from pprl.agency.tokens import FieldTokeniser, Status
 
-MISSING_PERSONS = schema_module.load("schemas/missing-persons.json")
+MISSING_PERSONS = validate.load("schemas/missing-persons.json")
 FIELDS = {f.name: f for f in MISSING_PERSONS.fields}
 
 

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from pprl import encoded, schema as schema_module
-from pprl.agency import encode, keys
+from pprl import encoded
+from pprl.agency import encode, keys, validate
 from pprl.cli import main
 from pprl.coordinator import link as linking, scoring
 from pprl.tools import synth
@@ -94,7 +94,7 @@ def _export(folder, name, people, prefix, seed, typos=False, order="iso"):
 
 @pytest.fixture(scope="module")
 def mp_schema():
-    return schema_module.load(MISSING_PERSONS)
+    return validate.load(MISSING_PERSONS)
 
 
 @pytest.fixture(scope="module")
@@ -347,7 +347,7 @@ def test_missing_disagree_option_penalises(tmp_path, mp_schema):
 
     document = copy.deepcopy(dict(mp_schema.document))
     document["fields"][2]["missing"] = "disagree"
-    strict_schema = schema_module.from_document(document)
+    strict_schema = validate.from_document(document)
     secret = keys.generate_secret()
     others_b = [dict(r, id="b" + r["id"]) for r in OTHERS]
     a = _encode_rows(tmp_path, "a", [_row("a1"), *OTHERS], strict_schema, secret)
@@ -414,7 +414,7 @@ def test_schema_linkage_threshold_is_the_default(tmp_path, mp_schema):
 
     document = copy.deepcopy(dict(mp_schema.document))
     document["linkage"] = {"threshold": 0.999999, "fit_weights": True}
-    schema = schema_module.from_document(document)
+    schema = validate.from_document(document)
     secret = keys.generate_secret()
     _encode_rows(tmp_path, "a", [_row("a1"), _row("a2", name="Zarema Magomedva"), *OTHERS], schema, secret)
     _encode_rows(tmp_path, "b", [_row("b1"), _row("b2", name="Zarema Magomedova", date="2013"),
