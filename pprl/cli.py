@@ -1,4 +1,5 @@
-"""The ``pprl`` command line: option parsing and reporting only; the work is in the library modules."""
+"""The ``pprl`` command line: option parsing and reporting only; the work is done by the Python API
+(:mod:`pprl`), which each command calls."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Sequence
 
 import click
 
-from pprl import __version__
+import pprl
 from pprl.errors import PprlError
 
 SECRET_ENV = "PPRL_SECRET_FILE"
@@ -74,7 +75,7 @@ class _Group(click.Group):
 
 
 @click.group(cls=_Group)
-@click.version_option(__version__, prog_name="pprl")
+@click.version_option(pprl.__version__, prog_name="pprl")
 def main() -> None:
     """Privacy-preserving record linkage across scripts.
 
@@ -126,11 +127,7 @@ def keygen(output: Path, force: bool) -> None:
     Share the file only with the agencies that encode, through a secure channel; the coordinator
     who links never needs it.
     """
-    from pprl.agency import keys
-
-    secret = keys.generate_secret()
-    keys.write_secret(output, secret, force=force)
-    click.echo(f"key check value: {keys.check_value(secret)}")
+    click.echo(f"key check value: {pprl.keygen(output, force=force)}")
 
 
 # --- schema ------------------------------------------------------------------------------------
@@ -145,11 +142,9 @@ def schema() -> None:
 @click.option("--strict", is_flag=True, help="Treat warnings (weak privacy settings) as errors.")
 def schema_validate(files: tuple[Path, ...], strict: bool) -> None:
     """Check schema files against the JSON Schema and the semantic rules; one line per problem."""
-    from pprl.agency.validate import validate_file
-
     failed = False
     for path in files:
-        problems = validate_file(path)
+        problems = pprl.validate_schema(path)
         for problem in problems:
             click.echo(problem.render(path), err=problem.severity == "warning" and not strict)
         failed |= any(p.severity == "error" or strict for p in problems)
@@ -186,15 +181,15 @@ def encode(input_path: Path, schema_path: Path, secret_file: Path | None, maps: 
            id_column: str | None, dataset: str | None, output: Path, strict: bool, workers: int | None,
            age_reference_year: int | None) -> None:
     """Encode an export (CSV, .xlsx or Parquet) into Bloom-filter encodings on this machine."""
-    from pprl.agency import encode as encoding, keys, validate
+    from pprl.agency.encode import parse_maps
 
     try:
-        mapping = encoding.parse_maps(maps)
+        mapping = parse_maps(maps)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--map") from None
     _refuse_overwriting([input_path, schema_path, secret_file], [output])
-    secret = keys.read_secret(_secret_path(secret_file))
-    linkage_schema = validate.load(schema_path)
+    secret = pprl.read_secret(_secret_path(secret_file))
+    linkage_schema = pprl.load_schema(schema_path)
     show = sys.stderr.isatty()
     counted = 0
     started = time.perf_counter()
@@ -207,9 +202,9 @@ def encode(input_path: Path, schema_path: Path, secret_file: Path | None, maps: 
             click.echo(f"\rencoded {counted:,} records ({rate:,.0f}/s)", err=True, nl=False)
 
     try:
-        summary = encoding.encode_file(input_path, output, linkage_schema, secret, mapping, id_column, dataset,
-                                       strict=strict, workers=workers, progress=progress,
-                                       age_reference_year=age_reference_year)
+        summary = pprl.encode_file(input_path, output, linkage_schema, secret, mapping, id_column, dataset,
+                                   strict=strict, workers=workers, progress=progress,
+                                   age_reference_year=age_reference_year)
     finally:
         if show and counted:
             click.echo("", err=True)  # ends the progress line, before the summary or an error message
@@ -249,9 +244,8 @@ def link(encoded_files: tuple[Path, ...], output: Path, threshold: float | None,
          clusters_path: Path | None, split_dir: Path | None, explain: bool, candidates_path: Path | None, engine: str,
          scheduler: str | None) -> None:
     """Match the encoded files of two or more agencies; needs no secret and no raw data."""
-    from pprl import encoded
     from pprl.atomic import output_group, write_csv
-    from pprl.coordinator import link as linking, reports
+    from pprl.coordinator import reports
 
     if len(encoded_files) < 2:
         raise click.UsageError("give at least two encoded files")
@@ -266,9 +260,7 @@ def link(encoded_files: tuple[Path, ...], output: Path, threshold: float | None,
         raise click.UsageError(f"{twice} is given twice: link the files of different agencies")
     if scheduler and engine != "dask":
         raise click.UsageError("--scheduler needs --engine dask")
-    datasets = [encoded.read(path) for path in encoded_files]
-    encoded.check_compatible(list(encoded_files), datasets)
-    reports.name_datasets(datasets, encoded_files)
+    datasets = pprl.read_encoded(*encoded_files)
     split_files = reports.split_paths(datasets, split_dir, len(datasets) > 2) if split_dir else []
     outputs = [output, candidates_path, clusters_path, *split_files]
     _refuse_overwriting(encoded_files, outputs)
@@ -279,16 +271,13 @@ def link(encoded_files: tuple[Path, ...], output: Path, threshold: float | None,
             group.folder(split_dir)
         for path in filter(None, outputs):
             group.path(path)
-        options = linking.LinkOptions.from_schema(datasets[0].header["schema"], threshold, engine=engine,
-                                                  scheduler=scheduler,
-                                                  keep_candidates=max(linking.KEEP_CANDIDATES, top_k or 0))
-        linkage = linking.link(datasets, options, progress=_echo_err)
+        linkage = pprl.link(datasets, threshold, top_k=top_k, engine=engine, scheduler=scheduler, progress=_echo_err)
         mode = "many" if many else "one-to-one"
-        matches = linking.matches_frame(linkage, 0, 1, mode, top_k, explain)
-        clusters = linking.cluster_frame(linkage, mode) if len(datasets) > 2 else None
+        matches = pprl.matches_frame(linkage, 0, 1, mode, top_k, explain)
+        clusters = pprl.cluster_frame(linkage, mode) if len(datasets) > 2 else None
         write_csv(matches, output, group)
         if candidates_path:
-            write_csv(linking.matches_frame(linkage, 0, 1, "candidates", explain=explain), candidates_path, group)
+            write_csv(pprl.matches_frame(linkage, 0, 1, "candidates", explain=explain), candidates_path, group)
         if clusters is not None and clusters_path:
             write_csv(clusters, clusters_path, group)
         written = reports.write_split(linkage, matches, clusters, split_dir, group) if split_dir else []
@@ -325,7 +314,7 @@ def evaluate(matches_path: Path, truth_path: Path, sweep: bool, plot_path: Path 
         column = "first" if side == "id_a" else "second"
         _echo_err(f"warning: no {side} of {matches_path} is in the {column} column of {truth_path} "
                   "(columns swapped, or the truth of other files?)")
-    metrics = evaluation.evaluate(matches, truth, threshold)
+    metrics = pprl.evaluate(matches, truth, threshold)
     click.echo(str(metrics))
     if sweep:
         grid = sorted({*SWEEP_THRESHOLDS, *([threshold] if threshold is not None else [])})

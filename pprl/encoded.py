@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pprl import __version__
+from pprl._version import __version__
 from pprl.atomic import atomic_path
 from pprl.errors import CompatibilityError, PprlError
 from pprl.schema import canonical_schema
