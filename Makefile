@@ -1,6 +1,6 @@
 # Two entry points for a fresh machine:
 #   make demo  - install pprl and run the end-to-end example on shipped data
-#   make test  - install pprl with its test extras and run the test suite
+#   make test  - install pprl with its test extras, check the import contracts, run the test suite
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
@@ -19,6 +19,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 install: $(STAMP)
 
 test: $(STAMP)
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest
 
 demo: $(STAMP)
