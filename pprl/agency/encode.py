@@ -218,7 +218,7 @@ def _results(chunks: Iterator[tabular.Chunk], id_column: str, mapping: Mapping_,
         # Chunks not started are cancelled; the few a worker already holds (its own and one queued, a
         # second or two each) are finished, and the workers exit. Terminating them instead could cut a
         # result off half-way through the pipe: concurrent.futures' manager thread then waited for the
-        # rest for ever, and the interpreter hung at exit joining it (1 run in 12 of the SIGTERM test).
+        # rest for ever, and the interpreter hung at exit joining it (docs/design.md, Measurements).
         pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown()

@@ -19,12 +19,12 @@ combination must not explode); the other bands still reach its pairs through rar
 
 Ranking (the default, ``budget`` > 0): instead of every pair met in some band, each A row keeps the
 ``budget`` B rows met that score best on a *signature* - up to 8 one-byte min-hashes of each filter
-column (48 bytes a record for the missing-persons schema, same keyed bit orders as the bands, in their own seed domain) - compared by
-:func:`_pre_score`: per column the share of equal min-hashes (a Jaccard estimate) as Dice through the
-prior ramp of :func:`pprl.coordinator.scoring.prior_table`, times the schema weight. Candidates per record are
-then fixed whatever n (at 100k x 100k people: 300 per record at pair completeness 0.9957, where the
-union of the bands needed 2,635 at 0.9974). Buckets over ``max_bucket`` B rows are skipped (A's side
-costs nothing: each A row's work is the B rows it meets). B rows are renumbered internally in the
+column (48 bytes a record for the missing-persons schema, same keyed bit orders as the bands, in
+their own seed domain) - compared by :func:`_pre_score`: per column the share of equal min-hashes (a
+Jaccard estimate) as Dice through the prior ramp of :func:`pprl.coordinator.scoring.prior_table`,
+times the schema weight. Candidates per record are then fixed whatever n, where the union of the
+bands grows with it. Buckets over ``max_bucket`` B rows are skipped (A's side costs nothing: each A
+row's work is the B rows it meets). B rows are renumbered internally in the
 order of the band with the largest buckets, and each block's A rows visited in that band's order, so
 that rows of the same bucket are scored together.
 
@@ -35,26 +35,19 @@ machine (and both sides' filters use the same positions, which is what makes key
 in the ranking go to the B row first in that internal order, which depends only on the keys.
 
 Output: CSR over the rows of A - ``cand_ptr`` (int64, ``n_a + 1``) and ``cand_idx`` (int64, sorted
-and unique per row) - as :func:`pprl.coordinator.similarity.score_candidates` takes it; :func:`iter_candidates`
-yields it per block of A rows (B's band keys are sorted once, with an index of their top bits: each
+and unique per row) - as :func:`pprl.coordinator.similarity.score_candidates` takes it;
+:func:`iter_candidates` yields it per block of A rows (B's band keys are sorted once, with an index of their top bits: each
 A row looks a key up in the slot its top bits name, about 8 B keys, since band keys are hash values
 spread evenly), so that a linkage streams blocks into scoring and never holds all pairs of a 1M x 1M
 input.
 
 Pair completeness (:func:`pair_completeness`): the share of the pairs that the exhaustive linkage
 matches at its threshold which the candidates contain. The default families were chosen so that it
-is >= 0.99 on the synthetic missing-persons data up to 100k records a side (see
-``benchmarks/scale.py``). Not at 1M x 1M: there the buckets of common names outgrow the cap and the
-budget cuts among namesakes; pair completeness on the 20k sample is 0.963-0.971 at the defaults
-(300/300, about 0.28 ms of blocking per A row on this 2-core machine; the sample's matches, its
-reference, moved with the scoring) and, against the earlier reference (0.963), 0.971 at cap/budget
-600/300 (0.50 ms), 0.970 at 1000/300, 0.993 at 1000/3000 (0.86 ms); signatures of 64 bytes (8
-min-hashes of each date column and parent's given name) rank no better. But the linkage keeps only the best
-``link.KEEP_CANDIDATES`` candidates per A row by prior score (then 10, now 20): at 800k x 800k, of the 20k
-sample's matches, 88.8% were among those 10 when the candidates are the union of all bands (17,000
-per record), 88.8% too with the 300 ranked ones - the budget loses (almost) nothing the linkage
-would have kept. At 1M x 1M, with every true pair added to the candidates (PC 1.0), F1 rose from
-0.841 to 0.845 only (the linkage at 10 kept per record).
+is >= 0.99 on the synthetic missing-persons data up to 100k records a side. Not at 1M x 1M: there the
+buckets of common names outgrow the cap and the budget cuts among namesakes. But the linkage keeps
+only the best ``link.KEEP_CANDIDATES`` candidates per A row by prior score, and the budget loses
+(almost) nothing the linkage would have kept (figures and the commands that measure them:
+``docs/design.md``, Measurements).
 """
 
 from __future__ import annotations
@@ -122,9 +115,8 @@ def default_families(data: EncodedData) -> list[Family]:
     name 2 + F 2                      6      name and father's full name
     ================================  =====  ========================================================
 
-    Tuned with :mod:`pprl.tools.synth` data against the exhaustive linkage's one-to-one matches at 20k x 20k:
-    pair completeness 0.997 (medium) and 0.990 (hard) at about 760 / 720 candidates per record (see
-    ``benchmarks/scale.py``). Year bands use the exact year column: the year filter's window tokens
+    Tuned with :mod:`pprl.tools.synth` data against the exhaustive linkage's one-to-one matches at
+    20k x 20k (``docs/design.md``, Measurements). Year bands use the exact year column: the year filter's window tokens
     make a min-wise hash of it collide for years one apart only about half the time, which the
     date-free bands (name + given name, parents, name alone) make up for at lower cost. A missing
     column skips its families; a schema with none of these falls back to bands of its main field.

@@ -24,11 +24,8 @@ from pprl.encoded import EncodedData
 EXHAUSTIVE_PAIRS = 400_000_000
 #: Candidates per record of the first dataset: fed to the EM fit, then kept for solving and review.
 #: A record's posterior shares its probability among these only: where a common name has more
-#: look-alikes than are kept, the pairs kept look likelier than they are. On 1M x 1M synthetic records
-#: (medium), 10 / 20 / 30 / 50 gave F1 0.841 / 0.847 / 0.848 / 0.850 in 258 / 279 / 319 / 479 s (one
-#: process after the other; 50: 8.3 GB peak); on 2,000-person sets 20 against 10 changed F1 by
-#: -0.0002 (medium), +0.0006 (hard), +0.0055 (extreme); at 100k x 100k, F1 0.9213 / 0.9221 / 0.9213
-#: at 10 / 20 / 30.
+#: look-alikes than are kept, the pairs kept look likelier than they are (10 to 50 measured:
+#: docs/design.md, Measurements).
 KEEP_CANDIDATES = 20
 #: Candidates need prior evidence above -STRANGER_EVIDENCE x (sum of the schema's weights).
 STRANGER_EVIDENCE = 0.25
@@ -46,10 +43,8 @@ SCORE_DECIMALS = 6
 RANDOM_PAIRS = 200_000
 MIN_RANDOM_PAIRS = 1_000
 #: Factor on the fitted weights of a name's parts (``name.given``, ``name.family``) when the whole
-#: name is a column too: the whole already holds their tokens (see :mod:`pprl.coordinator.scoring`). Measured on
-#: 100k x 100k synthetic records (EM with one-sided posteriors), F1 at 1, 0.7, 0.5, 0.3, 0: medium
-#: 0.902, 0.911, 0.914, 0.912, 0.863; easy 0.980, 0.983, 0.987, 0.988, 0.977. With one-to-one
-#: posteriors in EM, 0.4 / 0.5 / 0.6: medium 0.914 / 0.915 / 0.915, easy 0.988 / 0.988 / 0.988.
+#: name is a column too: the whole already holds their tokens (see :mod:`pprl.coordinator.scoring`;
+#: factors from 0 to 1 measured: docs/design.md, Measurements).
 PART_WEIGHT = 0.5
 
 
@@ -173,7 +168,7 @@ def _random_pairs(a: Prepared, b: Prepared, candidates: tuple[np.ndarray, np.nda
     u. (On small inputs a plain random sample would be full of true matches.)"""
     taken = np.sort(candidates[0] * b.size + candidates[1])
     draw = rng.integers(0, a.size * b.size, min(2 * RANDOM_PAIRS, 4 * a.size * b.size))
-    if len(taken):  # membership by binary search: 10 million candidates take 1 s, np.isin took 12
+    if len(taken):  # membership by binary search in the sorted candidates: far faster than np.isin
         draw = draw[taken[np.minimum(np.searchsorted(taken, draw), len(taken) - 1)] != draw]
     pairs = draw[:RANDOM_PAIRS]
     return _binned_dice(a, b, pairs // b.size, pairs % b.size)
@@ -196,15 +191,13 @@ def link_pair(a: Prepared, b: Prepared, index_a: int, index_b: int, options: Lin
         rng = np.random.default_rng(options.seed)
         random = _random_pairs(a, b, (ia, ib), rng)
         # all candidates: on a sample of A's records, the B records' other claimants are mostly missing
-        # and EM takes namesakes for matches (100k x 100k, fitted on 20,000 records: share 0.89, F1
-        # 0.915; on all: share 0.73 where 0.75 is true, F1 0.922)
+        # and EM takes namesakes for matches
         model = scoring.fit(binned, ia, random, a.size, b.size, rules.family, cols=ib, column_factor=rules.factor)
     evidence = scoring.match_evidence(binned, model, _missing_penalty(model.table, rules.disagrees))
     score = scoring.two_sided_posterior(evidence, ia, ib, model.share, a.size, b.size)
     # rescore with the share that the one-to-one posteriors add up to when it is lower (a count that can
     # only lower the share cannot feed on itself): the prior model's share is a guess; after EM on all
-    # candidates it is EM's own fixed point (100k x 100k synthetic: 0.728 both, where 0.75 is true;
-    # EM on a sample of the records had said 0.81-0.89, which this step brought to 0.75-0.76)
+    # candidates it is EM's own fixed point
     share = float(np.clip(score.sum() / max(a.size, 1), 1e-6, model.share))
     model = replace(model, share=share, expected_matches=scoring.expected_match_count(share, a.size, b.size))
     score = scoring.two_sided_posterior(evidence, ia, ib, model.share, a.size, b.size)

@@ -30,18 +30,15 @@ threshold maximises the F1 that the fitted model expects.
 
 The columns of one name are not independent: the whole name's filter holds the tokens of its given
 names and of its family name, so a pair that agrees on the whole agrees on its parts, and the sum of
-their log-ratios counts one agreement about twice (100k synthetic records a side, easy level, true
-matches at Dice 1: 9.1 nats for the whole name, 9.4 for given + family). Each column's table is
-multiplied by a factor (``column_factor``: 1/2 for the parts of a name whose whole is a column too,
-see :class:`pprl.coordinator.link.ColumnRules`). With the parts at full weight, EM took namesakes who disagree on the
-birth date for matches: its tables made a wrong birth year cost 2.1 nats where the true matches say
-9.2 (the same data).
+their log-ratios counts one agreement about twice. Each column's table is multiplied by a factor
+(``column_factor``: 1/2 for the parts of a name whose whole is a column too, see
+:class:`pprl.coordinator.link.ColumnRules`). With the parts at full weight, EM took namesakes who
+disagree on the birth date for matches (measured: ``docs/design.md``, Measurements).
 
 EM's E-step uses the one-to-one posteriors (:func:`two_sided_posterior`) when it is given the
 candidates' records in the second dataset: a namesake of a record that has its partner elsewhere
 counts for less. (Scaling the pair weights per record on both sides until each record's
-probabilities add up to one, Sinkhorn-style, was tried: in the E-step F1 at 100k x 100k fell by
-0.001-0.003, in the E-step and the scores by 0.007-0.008.)
+probabilities add up to one, Sinkhorn-style, was tried and lowered F1.)
 """
 
 from __future__ import annotations
@@ -267,7 +264,7 @@ def two_sided_posterior(evidence: np.ndarray, rows: np.ndarray, cols: np.ndarray
     candidates of its record in the first dataset (``rows``, sorted) and among those of its record
     in the second (``cols``), pooled by their geometric mean (a logarithmic opinion pool of the two
     views). When two records of the first dataset both resemble one record of the second, the
-    weaker claim loses. (The smaller of the two was measured too: 0.006 lower F1 on hard data.)"""
+    weaker claim loses. (The smaller of the two was tried too, and gave a lower F1.)"""
     if len(evidence) == 0:
         return np.zeros(0)
     layout = Layout.of(rows, cols) if layout is None else layout
@@ -288,8 +285,7 @@ def fit(candidates: np.ndarray, rows: np.ndarray, random: np.ndarray, size_a: in
     see the module docstring). Without ``family`` columns there is no relatives' class. The fitted
     tables are multiplied by ``column_factor`` per column (default 1). EM stops when no probability
     of m or f and neither share moves by more than ``tolerance`` (the relatives' share scaled by
-    ``size_b``): 1e-4 took 19 iterations on the candidates of 100k x 100k synthetic records, where
-    1e-6 took 57 for the same F1 to four decimals."""
+    ``size_b``); a smaller tolerance takes about three times the iterations for the same F1."""
     u_counts = histogram(random)
     columns = candidates.shape[1]
     family = np.zeros(columns, bool) if family is None else np.asarray(family, bool)

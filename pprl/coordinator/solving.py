@@ -7,11 +7,10 @@ missing or duplicated by the row indices. Results are indices into the input arr
 
 Default one-to-one method is ``"greedy"`` (descending score, each record used at most once).
 ``"optimal"`` maximises the total score exactly (``min_weight_full_bipartite_matching`` on a graph
-augmented so that records may stay unmatched). Measured with ``benchmarks/bench_solving.py``
-(~800k scored pairs, 1M entities): when a relative's record outscores a true pair, optimal recovers
-the displaced pair (F1 0.957 vs 0.939); when a true pair has two confusers to unpaired records,
-optimal trades the confident pair for two mediocre false ones (F1 0.881 vs 0.915). Greedy never
-makes that trade, is 2-3x faster (8x on a dense 2000 x 2000 block) and is the usual PPRL choice.
+augmented so that records may stay unmatched). When a relative's record outscores a true pair,
+optimal recovers the displaced pair; when a true pair has two confusers to unpaired records, optimal
+trades the confident pair for two mediocre false ones. Greedy never makes that trade, is faster and is
+the usual PPRL choice (``benchmarks/bench_solving.py``; figures: ``docs/design.md``, Measurements).
 """
 
 from __future__ import annotations
