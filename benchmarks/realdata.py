@@ -7,7 +7,7 @@ transliteration lexicon of Merhav & Ash (COLING 2018; CC0), the 80 % training sp
 ``latin<TAB>t a r g e t<TAB>count``). Only its clean lines are read (count >= 2): each Cyrillic or
 Arabic-script token with its Latin spellings and how often Wikidata labels showed each. The held-out
 20 % split is never read. Every test is a pair of files A (Cyrillic or Arabic script) and B (Latin)
-with a one-to-one truth; each run draws a fresh sample per seed.
+with a one-to-one truth; each seed draws its own sample (the same one every time).
 
 * ``tokens-cyr``: ``--size`` distinct Cyrillic tokens (A) against their most frequent Latin spelling
   (B); every record has a partner. Real pairs, as Wikidata shows them (of every origin: Russian,
@@ -22,8 +22,8 @@ with a one-to-one truth; each run draws a fresh sample per seed.
   stem, surnames its tokens with a Russian surname ending (-ов -ев -ин -ын -ский -цкий -енко -ук
   -ян -дзе -швили ...); all male forms (the lexicon gives no reliable female given names). Given
   name and patronymic are drawn in proportion to their Wikidata count, the surname uniformly, and
-  each Latin part is one of that token's
-  real Wikidata spellings, drawn in proportion to its count (Александр: alexander, aleksandr, ...).
+  each Latin part is one of that token's real Wikidata spellings, drawn in proportion to its count
+  (Александр: alexander, aleksandr, aleksander, alexandre...).
 * ``persons-arab``: ``--size`` persons of three or four Arabic-script tokens (given, father,
   [grandfather], family) in the same order on both sides, drawn from the lexicon's tokens with a
   letter that transliterated Western names hardly use (ع ح ص ض ط ظ ة: Arabic-origin names such as
@@ -35,7 +35,8 @@ with a one-to-one truth; each run draws a fresh sample per seed.
 
 Tools (each links A with B one-to-one):
 
-* ``pprl`` - only through its command line (``python -c "from pprl.cli import main; main()"``):
+* ``pprl`` - only through its command line (``python -c "from pprl.cli import main; main()"``, as
+  tests/test_cli.py does: ``python -m pprl.cli`` runs nothing, the module has no __main__ guard):
   ``keygen``, ``encode --schema schemas/missing-persons.json`` (name mapped to the name column(s),
   birth_date to the date when present, every other field ``--map FIELD=``), ``link`` at its default
   automatic threshold; P/R/F1 from MATCHES.csv against the truth.
@@ -43,8 +44,9 @@ Tools (each links A with B one-to-one):
   ``link --candidates`` file, cut at every score): what a perfect threshold choice would give; its
   note gives the share of true pairs among pprl's candidates (what blocking and filtering kept).
 * ``bigram@0.7``, ``bigram@best`` - both sides transliterated with ``anyascii``, lower-cased, each
-  record the set of space-padded bigrams of its name parts, Dice over all pairs, greedy one-to-one at
-  Dice >= 0.7 (fixed beforehand) and at the best threshold in hindsight (0.20, 0.21, ..., 0.99).
+  record the set of space-padded bigrams of its name parts (names only: no date), Dice over all
+  pairs, greedy one-to-one at Dice >= 0.7 (fixed beforehand) and at the best threshold in
+  hindsight (0.20, 0.21, ..., 0.99).
 * ``splink`` - Splink 4 (DuckDB) in the clear, a model a user would build in an hour: anyascii,
   lower-cased names and their consonant skeletons (anyascii writes Arabic without vowels: محمد ->
   mhmd; mohammed -> mhmd too); tokens: exact / Jaro-Winkler levels on the token and its skeleton,
@@ -52,7 +54,8 @@ Tools (each links A with B one-to-one):
   surname column or the last part), the size of the intersection of the part skeletons, and on the
   birth date exact date / exact year; blocking on first letters, prefixes and endings (the year);
   u by random sampling, the prior from the expected overlap (min(|A|,|B|) true pairs), m by EM
-  from starting values that decrease with the level (closer levels likelier among matches);
+  (prior fixed) from starting values that decrease with the level (closer levels likelier among
+  matches);
   prediction at match probability 0.5, then greedy one-to-one by match probability.
 
 The baselines run in ``benchmarks/.venv-baselines`` (``bash benchmarks/realdata_venv.sh`` builds it
@@ -72,7 +75,6 @@ import argparse
 import csv
 import datetime as dt
 import json
-import math
 import os
 import random
 import re
@@ -439,7 +441,8 @@ def splink_worker(job: dict) -> dict:
 
     def levenshtein(col: str, distances: list[int]):
         return cl.CustomComparison(output_column_name=f"{col}_lev", comparison_levels=[cll.NullLevel(col), *levels(
-            *((cll.LevenshteinLevel(col, d), m) for d, m in zip(distances, (0.5, 0.25, 0.1))), (cll.ElseLevel(), 0.05))])
+            *((cll.LevenshteinLevel(col, d), m) for d, m in zip(distances, (0.5, 0.25, 0.1))),
+            (cll.ElseLevel(), 0.05))])
 
     df_a, df_b = splink_frame(job["a"], dated), splink_frame(job["b"], dated)
     if job["kind"] == "tokens":
@@ -458,7 +461,8 @@ def splink_worker(job: dict) -> dict:
         if dated:
             comparisons.append(cl.CustomComparison(output_column_name="birth", comparison_levels=[
                 cll.NullLevel("birth_year"), *levels((cll.ExactMatchLevel("dob"), 0.8),
-                                                     (cll.ExactMatchLevel("birth_year"), 0.15), (cll.ElseLevel(), 0.05))]))
+                                                     (cll.ExactMatchLevel("birth_year"), 0.15),
+                                                     (cll.ElseLevel(), 0.05))]))
             rules.append(block_on("birth_year"))
             em_rules.append(block_on("birth_year"))
     prior = min(len(df_a), len(df_b)) / (len(df_a) * len(df_b))
@@ -467,8 +471,9 @@ def splink_worker(job: dict) -> dict:
                                probability_two_random_records_match=prior)
     linker = Linker([df_a, df_b], settings, db_api=DuckDBAPI(), input_table_aliases=["a", "b"])
     linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=1)
-    for rule in em_rules:
-        linker.training.estimate_parameters_using_expectation_maximisation(rule, fix_probability_two_random_records_match=True)
+    for rule in em_rules:   # the prior fixed: free, EM drifts onto "shares one name part" (Arabic persons)
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            rule, fix_probability_two_random_records_match=True)
     pred = linker.inference.predict(threshold_match_probability=0.5).as_pandas_dataframe()
     left_is_a = pred["source_dataset_l"] == "a"
     ia = pred["unique_id_l"].where(left_is_a, pred["unique_id_r"]).astype(int).tolist()
@@ -518,12 +523,12 @@ def print_table(results: list[dict], shares: dict, args_line: str) -> None:
     print(f"# {args_line}")
     print("# median over seeds; '@best' = threshold chosen in hindsight; persons are COMPOSED from real "
           "Wikidata tokens, not real persons; birth dates are synthetic")
-    print(f"{'test':<19} {'A / B with partner':<19} {'tool':<12} {'P':>6} {'R':>6} {'F1':>6} {'minF1':>6} "
+    print(f"{'test':<19} {'with partner: A / B':<30} {'tool':<12} {'P':>6} {'R':>6} {'F1':>6} {'minF1':>6} "
           f"{'thr':>6} {'s/run':>6}  note")
     for test in TESTS:
         if test not in shares:
             continue
-        share = "{:.0%} / {:.0%} of {:,} / {:,}".format(*shares[test])
+        share = "{:.0%} / {:.0%} of {:,} / {:,}".format(*shares[test])   # printed on a test's first line
         for tool in TOOLS:
             rows = [r for r in results if r["test"] == test and r["tool"] == tool]
             if not rows:
@@ -532,7 +537,7 @@ def print_table(results: list[dict], shares: dict, args_line: str) -> None:
             thr = [r["threshold"] for r in rows if r.get("threshold") is not None]
             note = (f"true pairs among pprl's candidates: {statistics.median(r['reachable'] for r in rows):.3f}"
                     if tool == "pprl@best" else "")
-            print(f"{test:<19} {share:<19} {tool:<12} {med['precision']:6.3f} {med['recall']:6.3f} "
+            print(f"{test:<19} {share:<30} {tool:<12} {med['precision']:6.3f} {med['recall']:6.3f} "
                   f"{med['f1']:6.3f} {min(r['f1'] for r in rows):6.3f} "
                   f"{(f'{statistics.median(thr):6.3f}' if thr else '     -')} "
                   f"{'' if tool.endswith('@best') else format(med['seconds'], '6.1f'):>6}  {note}")
