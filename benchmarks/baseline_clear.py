@@ -199,7 +199,7 @@ if __name__ == "__main__":  # quick check: python benchmarks/baseline_clear.py [
 
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 500
     level = sys.argv[2] if len(sys.argv) > 2 else "medium"
-    data = synth.generate(n, seed=0, difficulty=level)
+    data = synth.generate(n, seed=0, difficulty=level, overlap=synth.LEGACY_OVERLAP, version=1)
     for full in (False, True):
         res = link(data.exports["a"], data.exports["b"], data.truth[("a", "b")], full_index=full)
         print("full index" if full else "blocked")

@@ -63,7 +63,7 @@ def prepare(workdir: Path) -> None:
     if not (workdir / "a.csv").exists() or not (workdir / "b.csv").exists():
         from pprl.tools import synth
 
-        synth.write(synth.generate(20_000, seed=5, difficulty="hard"), workdir)
+        synth.write(synth.generate(20_000, seed=5, difficulty="hard", overlap=synth.LEGACY_OVERLAP, version=1), workdir)
     if not (workdir / "febrl" / "febrl4_a.csv").exists():
         subprocess.run([sys.executable, str(ROOT / "examples" / "febrl4" / "prepare.py"), str(workdir / "febrl")],
                        check=True, stdout=subprocess.DEVNULL)

@@ -140,7 +140,8 @@ def run(label: str, records: int, workdir: Path, secret: bytes, sample: int, see
         truth = pd.read_csv(out / "truth_a_b.csv", dtype=str)
     else:
         started = time.perf_counter()
-        data = synth.generate(round(records / LISTED), seed=seed, difficulty=difficulty)
+        data = synth.generate(round(records / LISTED), seed=seed, difficulty=difficulty,
+                              overlap=synth.LEGACY_OVERLAP, version=1)   # the data of the figures in the README
         synth.write(data, out)
         truth = data.truth[("a", "b")]
         del data

@@ -335,12 +335,22 @@ def evaluate(matches_path: Path, truth_path: Path, sweep: bool, plot_path: Path 
               show_default=True, help="How noisy the foreign side is (romanisations, Arabic script, partial dates...).")
 @click.option("--agencies", type=click.IntRange(2, 3), default=2, show_default=True,
               help="2: Cyrillic inquiry list (a) and foreign register (b); 3 adds hotline notes (c).")
+@click.option("--overlap", type=click.FloatRange(0, 1), default=None,
+              help="Share of the records of a and b that have a true partner on the other side "
+                   "[default: 0.4; 0.75 is version 1's, where 60% of the people were in both].")
+@click.option("--generator-version", "version", type=click.Choice(["1", "2"]), default="2", show_default=True,
+              help="2: with the failure classes of real data (names of other origins, real spellings, "
+                   "Ukrainian forms, glued parts, Arabic readings, estimated ages, Hijri dates); "
+                   "1: without them (with --overlap 0.75, the files pprl 0.2.0 made).")
 @click.option("-o", "--output", "folder", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for a.csv, b.csv (c.csv) and truth_*.csv.")
-def synth(people: int, seed: int, difficulty: str, agencies: int, folder: Path) -> None:
+def synth(people: int, seed: int, difficulty: str, agencies: int, overlap: float | None, version: str,
+          folder: Path) -> None:
     """Generate realistic synthetic multi-agency exports with ground truth (no real person in them)."""
     from pprl.tools import synth as synthesis
 
-    data = synthesis.generate(people, seed=seed, difficulty=difficulty, agencies=agencies)
+    extra = {} if overlap is None else {"overlap": overlap}
+    data = synthesis.generate(people, seed=seed, difficulty=difficulty, agencies=agencies, version=int(version),
+                              **extra)
     for path in synthesis.write(data, folder):
         _echo_err(f"wrote {path}")

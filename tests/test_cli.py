@@ -569,7 +569,7 @@ def test_sigterm_stops_workers_and_leaves_no_partial_output(tmp_path, secret_fil
 def test_link_asks_for_a_review_when_few_records_have_a_partner(tmp_path, runner, secret_file):
     from pprl.tools import synth
 
-    data = synth.generate(400, seed=3, difficulty="easy")
+    data = synth.generate(400, seed=3, difficulty="easy", overlap=synth.LEGACY_OVERLAP, version=1)
     a, b, truth = data.exports["a"], data.exports["b"], data.truth[("a", "b")]
     a.to_csv(tmp_path / "a.csv", index=False)
     b.to_csv(tmp_path / "b.csv", index=False)

@@ -28,7 +28,7 @@ def encoded_pair(tmp_path_factory):
     from pprl.tools import synth
 
     out = tmp_path_factory.mktemp("engine")
-    synth.write(synth.generate(400, seed=5), out)
+    synth.write(synth.generate(400, seed=5, overlap=synth.LEGACY_OVERLAP, version=1), out)
     secret = out / "secret.key"
     keys.write_secret(secret, keys.generate_secret())
     schema = str(engine.__file__).rsplit("/pprl/", 1)[0] + "/schemas/missing-persons.json"

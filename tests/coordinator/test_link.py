@@ -466,7 +466,7 @@ def test_match_share_is_counted_one_to_one(tmp_path, mp_schema, monkeypatch):
         return fitted[-1]
 
     monkeypatch.setattr(scoring, "fit", recording_fit)
-    data = synth.generate(2000, seed=0, difficulty="medium")
+    data = synth.generate(2000, seed=0, difficulty="medium", overlap=synth.LEGACY_OVERLAP, version=1)
     secret = keys.generate_secret()
     paths = []
     for name, columns in (("a", ["surname", "given_name", "patronymic"]), ("b", ["full_name"])):
