@@ -1,11 +1,15 @@
 """Linkage quality on fresh synthetic data: pprl vs recordlinkage in the clear vs clkhash + anonlink.
 
-For each difficulty level (easy, medium, hard; ``--extreme`` adds extreme) and each seed, generates
-``pprl.tools.synth.generate(N, seed=s, difficulty=level)`` (agency a: Cyrillic surname / given_name /
+For each difficulty level (easy, medium, hard; ``--extreme`` adds extreme), each overlap (``--overlaps``,
+the share of records with a partner: 0.75, version 1's 60 % of people in both lists, and 0.4, as real
+lists overlap) and each seed, generates ``pprl.tools.synth.generate(N, seed=s, difficulty=level,
+overlap=o)`` (generator version 2, with the failure classes of real data; ``--generator-version 1``
+for the data of the README's figures before them; agency a: Cyrillic surname / given_name /
 patronymic columns; b: one foreign full_name in Latin or Arabic script; truth a-b) and links a with b:
 
 * ``pprl`` - ``encode_file`` with ``schemas/missing-persons.json`` (a: name=surname+given_name+patronymic,
-  b: name=full_name, other fields by column name), ``link`` and ``matches_frame`` (one-to-one) at
+  b: name=full_name, other fields by column name; b's ages read with the register's year,
+  ``synth.AGE_REFERENCE_YEAR``, as ``--age-reference-year`` would), ``link`` and ``matches_frame`` (one-to-one) at
   pprl's own automatic threshold, scored with ``pprl.tools.evaluation.evaluate``;
 * ``pprl@best`` - the same linkage, one-to-one at the best threshold in hindsight (known truth; the
   greedy one-to-one at threshold t is the greedy one over all candidates cut at t): how good the
@@ -23,9 +27,11 @@ patronymic columns; b: one foreign full_name in Latin or Arabic script; truth a-
   Its birth dates are normalised in the clear to YYYYMMDD / YYYYMM / YYYY and sex to M/F first,
   as a careful clkhash user would; names go in as they are (lower-cased, spaces collapsed).
 
-Prints P / R / F1 per level and tool (mean over seeds, and the minimum F1), and seconds per run.
+Prints P / R / F1 per level, overlap and tool (mean over seeds, and the minimum F1), and seconds per run.
 
-    .venv/bin/python benchmarks/quality.py                    # 2,000 people, seeds 0-2, easy/medium/hard
+    .venv/bin/python benchmarks/quality.py                    # 2,000 people, seeds 0-2, easy/medium/hard,
+                                                              # overlaps 0.75 and 0.4
+    .venv/bin/python benchmarks/quality.py --generator-version 1 --overlaps 0.75   # the data before issue #17
     .venv/bin/python benchmarks/quality.py --extreme --seeds 5 --people 5000
     .venv/bin/python benchmarks/quality.py --tools pprl       # only pprl (no baseline venv needed)
     .venv/bin/python benchmarks/quality.py --json r.json      # keep every run; --report r.json reprints
@@ -177,7 +183,8 @@ def run_clk(python: Path, a, b, truth, check: list[float] | None = None) -> dict
 # ------------------------------------------------------------------------------------------
 # pprl
 # ------------------------------------------------------------------------------------------
-def run_pprl(a, b, truth, workdir: Path, secret: bytes, workers: int, ceiling: bool = False) -> dict[str, dict]:
+def run_pprl(a, b, truth, workdir: Path, secret: bytes, workers: int, ceiling: bool = False,
+             age_reference_year: int | None = None) -> dict[str, dict]:
     """``pprl`` and ``pprl@best`` (and ``supervised`` with ``ceiling``) metrics of one linkage."""
     import numpy as np
     import pandas as pd
@@ -198,7 +205,7 @@ def run_pprl(a, b, truth, workdir: Path, secret: bytes, workers: int, ceiling: b
     encode_file(workdir / "a.csv", workdir / "a.pprl", schema, secret,
                 {"name": ["surname", "given_name", "patronymic"]}, "record_id", "a", workers=workers)
     encode_file(workdir / "b.csv", workdir / "b.pprl", schema, secret,
-                {"name": ["full_name"]}, "record_id", "b", workers=workers)
+                {"name": ["full_name"]}, "record_id", "b", workers=workers, age_reference_year=age_reference_year)
     datasets = [encoded.read(workdir / "a.pprl"), encoded.read(workdir / "b.pprl")]
     encoded.check_compatible([workdir / "a.pprl", workdir / "b.pprl"], datasets)
     linkage = link(datasets, LinkOptions.from_schema(datasets[0].header["schema"]))
@@ -229,14 +236,17 @@ def run_pprl(a, b, truth, workdir: Path, secret: bytes, workers: int, ceiling: b
 
 
 # ------------------------------------------------------------------------------------------
-def print_table(results: list[dict], levels: list[str], people: int, seeds: int) -> None:
-    print(f"# pprl.tools.synth {people:,} people, seeds 0..{seeds - 1}; mean over seeds (min F1); "
-          f"'@best' = threshold chosen in hindsight")
-    print(f"{'level':<8} {'tool':<10} {'P':>6} {'R':>6} {'F1':>6} {'minF1':>6} {'thr':>6} {'s/run':>6}  note")
+def print_table(results: list[dict], levels: list[str], people: int, seeds: int,
+                overlaps: list[float] | None = None, version: int = 1) -> None:
+    overlaps = overlaps or [None]
+    print(f"# pprl.tools.synth version {version}, {people:,} people, seeds 0..{seeds - 1}; mean over seeds "
+          f"(min F1); 'ovl' = share of records with a partner; '@best' = threshold chosen in hindsight")
+    print(f"{'level':<8} {'ovl':>4} {'tool':<10} {'P':>6} {'R':>6} {'F1':>6} {'minF1':>6} {'thr':>6} {'s/run':>6}  note")
     warnings = []
-    for level in levels:
+    for level, overlap in ((lv, o) for lv in levels for o in overlaps):
+        here = [r for r in results if r["level"] == level and r.get("overlap") == overlap]
         for tool in TOOLS:
-            rows = [r for r in results if r["level"] == level and r["tool"] == tool]
+            rows = [r for r in here if r["tool"] == tool]
             if not rows:
                 continue
             mean = {k: statistics.fmean(r[k] for r in rows) for k in ("precision", "recall", "f1", "seconds")}
@@ -249,14 +259,14 @@ def print_table(results: list[dict], levels: list[str], people: int, seeds: int)
             if tool == "supervised":
                 note = f"true pairs among pprl's candidates: {statistics.fmean(r['reachable'] for r in rows):.3f}"
             if tool == "pprl@best":
-                gaps = [b["f1"] - d["f1"] for b, d in zip(rows, [r for r in results if r["level"] == level
-                                                                 and r["tool"] == "pprl"])]
+                gaps = [b["f1"] - d["f1"] for b, d in zip(rows, [r for r in here if r["tool"] == "pprl"])]
                 note = f"gap to default: mean {statistics.fmean(gaps):.3f}, max {max(gaps):.3f}"
                 if max(gaps) > 0.02:
                     warnings.append(f"pprl default-threshold F1 is more than 0.02 below its best-threshold F1 "
-                                    f"at level {level} (max gap {max(gaps):.3f})")
+                                    f"at level {level}, overlap {overlap} (max gap {max(gaps):.3f})")
             secs = "" if tool == "pprl@best" else f"{mean['seconds']:6.1f}"
-            print(f"{level:<8} {tool:<10} {mean['precision']:6.3f} {mean['recall']:6.3f} {mean['f1']:6.3f} "
+            ovl = f"{overlap:4.2f}" if overlap is not None else "   -"
+            print(f"{level:<8} {ovl} {tool:<10} {mean['precision']:6.3f} {mean['recall']:6.3f} {mean['f1']:6.3f} "
                   f"{min(r['f1'] for r in rows):6.3f} {thr} {secs:>6}  {note}")
     for w in warnings:
         print("WARNING: " + w)
@@ -269,6 +279,11 @@ def main(argv=None) -> int:
     ap.add_argument("--seeds", type=int, default=3, help="seeds 0..S-1 per level (default 3)")
     ap.add_argument("--levels", default="easy,medium,hard", help="comma-separated difficulty levels")
     ap.add_argument("--extreme", action="store_true", help="add the extreme level")
+    ap.add_argument("--overlaps", default="0.75,0.4",
+                    help="comma-separated shares of records with a partner (default 0.75,0.4: version 1's and a "
+                         "realistic one)")
+    ap.add_argument("--generator-version", type=int, default=2, choices=(1, 2),
+                    help="pprl synth's version (default 2: with the failure classes of real data)")
     ap.add_argument("--tools", default="pprl,rl,clk", help="comma-separated subset of pprl,rl,clk")
     ap.add_argument("--ceiling", action="store_true",
                     help="also train a classifier on the truth of pprl's candidates (benchmarks/ceiling.py)")
@@ -286,7 +301,8 @@ def main(argv=None) -> int:
         return 0
     if args.report:
         saved = json.loads(args.report.read_text())
-        print_table(saved["results"], saved["levels"], saved["people"], saved["seeds"])
+        print_table(saved["results"], saved["levels"], saved["people"], saved["seeds"], saved.get("overlaps"),
+                    saved.get("version", 1))
         return 0
 
     sys.path.insert(0, str(HERE))
@@ -295,6 +311,8 @@ def main(argv=None) -> int:
     from pprl.tools import synth
 
     levels = [x for x in args.levels.split(",") if x] + (["extreme"] if args.extreme else [])
+    overlaps = [float(x) for x in args.overlaps.split(",") if x]
+    ages = synth.AGE_REFERENCE_YEAR if args.generator_version == 2 else None
     tools = set(args.tools.split(","))
     if "clk" in tools and not Path(args.baseline_python).exists():
         print(f"# {args.baseline_python} missing: run `bash benchmarks/baselines.sh` (skipping clkhash)", file=sys.stderr)
@@ -306,27 +324,28 @@ def main(argv=None) -> int:
         if "pprl" in tools:  # warm-up: numba JIT compilation is not part of any timing
             warm = synth.generate(200, seed=99, difficulty="easy")
             run_pprl(warm.exports["a"], warm.exports["b"], warm.truth[("a", "b")], Path(tmp), secret, args.workers)
-        for level in levels:
-            for seed in range(args.seeds):
-                data = synth.generate(args.people, seed=seed, difficulty=level)
-                a, b, truth = data.exports["a"], data.exports["b"], data.truth[("a", "b")]
-                row = {}
-                if "pprl" in tools:
-                    row.update(run_pprl(a, b, truth, Path(tmp), secret, args.workers, args.ceiling))
-                if "rl" in tools:
-                    res = baseline_clear.link(a, b, truth, n_jobs=1, full_index=args.rl_full_index)
-                    row["rl-clear"] = dict(res[res["best"]], seconds=res["seconds"], variant=res["best"])
-                if "clk" in tools:
-                    row["clk@best"] = run_clk(args.baseline_python, a, b, truth)
-                for tool, metrics in row.items():
-                    results.append({"level": level, "seed": seed, "tool": tool, **metrics})
-                print(f"# {level} seed {seed}: a {len(a)}, b {len(b)}, true pairs {len(truth)}; "
-                      + ", ".join(f"{k} F1 {v['f1']:.3f}" for k, v in row.items()), file=sys.stderr, flush=True)
+        for level, overlap, seed in ((lv, o, s) for lv in levels for o in overlaps for s in range(args.seeds)):
+            data = synth.generate(args.people, seed=seed, difficulty=level, overlap=overlap,
+                                  version=args.generator_version)
+            a, b, truth = data.exports["a"], data.exports["b"], data.truth[("a", "b")]
+            row = {}
+            if "pprl" in tools:
+                row.update(run_pprl(a, b, truth, Path(tmp), secret, args.workers, args.ceiling, ages))
+            if "rl" in tools:
+                res = baseline_clear.link(a, b, truth, n_jobs=1, full_index=args.rl_full_index)
+                row["rl-clear"] = dict(res[res["best"]], seconds=res["seconds"], variant=res["best"])
+            if "clk" in tools:
+                row["clk@best"] = run_clk(args.baseline_python, a, b, truth)
+            for tool, metrics in row.items():
+                results.append({"level": level, "overlap": overlap, "seed": seed, "tool": tool, **metrics})
+            print(f"# {level} overlap {overlap} seed {seed}: a {len(a)}, b {len(b)}, true pairs {len(truth)}; "
+                  + ", ".join(f"{k} F1 {v['f1']:.3f}" for k, v in row.items()), file=sys.stderr, flush=True)
 
     if args.json:
         args.json.write_text(json.dumps({"people": args.people, "seeds": args.seeds, "levels": levels,
+                                         "overlaps": overlaps, "version": args.generator_version,
                                          "results": results}, indent=1))
-    print_table(results, levels, args.people, args.seeds)
+    print_table(results, levels, args.people, args.seeds, overlaps, args.generator_version)
     print(f"# total {time.perf_counter() - total_started:.0f} s")
     return 0
 
