@@ -20,9 +20,11 @@ agencies:
   note_sex`` (Cyrillic or informal Latin; birth_year like "2013" / "~2013"; note_sex
   M/F/boy/girl or empty).
 
-Membership: ``round(overlap * n)`` people are in both ``a`` and ``b``; the rest are split between
-``a`` only and ``b`` only (siblings tend to be listed together). The hotline knows about 30% of all
-people. Record IDs are pseudonymous (``A000123``), rows are shuffled. ``truth[("a", "b")]`` has
+Membership: ``overlap`` is the share of all records of ``a`` and ``b`` that have a true partner on
+the other side (default ``DEFAULT_OVERLAP`` = 0.4: real inquiry lists and registers overlap little);
+``round(overlap * n / (2 - overlap))`` people are in both, the rest are split between ``a`` only and
+``b`` only (siblings tend to be listed together). 0.75 (``LEGACY_OVERLAP``) is version 1's 60 % of
+the people in both lists. The hotline knows about 30% of all people. Record IDs are pseudonymous (``A000123``), rows are shuffled. ``truth[("a", "b")]`` has
 columns ``id_a, id_b`` (likewise ``id_a, id_c`` and ``id_b, id_c``): one true pair per row.
 
 The romanisation here is this module's own (tables in ``pprl/data/synth/romanisation.csv``),
@@ -68,6 +70,48 @@ cyr_variant            a writes a variant (Магомет, Алена)          
 sex_error              sex recorded wrongly on b                      0     .01     .02   .03
 c_sparsity             how much of each hotline field is empty        .20   .35     .50   .65
 =====================  ============================================  ====  ======  ====  =======
+
+Version 2 (the default; ``version=1`` leaves them out, and with ``overlap=LEGACY_OVERLAP`` makes
+exactly the data of pprl 0.2.0) adds the failure classes seen on real data (issue #17), each a knob
+per level and each on its own random stream, so that a knob changes only what it touches:
+
+=================  ==================================================  ====  ======  ====  =======
+knob               meaning                                             easy  medium  hard  extreme
+=================  ==================================================  ====  ======  ====  =======
+other_origin       families with names of another origin (English,      .05   .10     .15   .20
+                   German, Polish, Japanese, Georgian, Armenian,
+                   Chinese) as Russian writes them (Уильям, Судзуки);
+                   b spells 80 % of their parts as the originals do
+                   (William, Suzuki: real spellings from the lexicon)
+lexicon_spelling   b name part in a real Latin spelling of its          .10   .20     .30   .40
+                   Cyrillic token (Wikidata, drawn by count)
+arabic_spelling    b part of an Arabic name read off its Arabic form    .10   .20     .30   .40
+                   (real spellings: Ramadan/Ramazan/Romdhane, ض as d/z)
+compound_split     compound names in other words: Abd al-Rahman,        .30   .50     .60   .70
+                   Abdul Rahman for Абдурахман; عبدالرحمن in one word
+arabic_defective   Arabic-script part written defectively (bare         0     .05     .10   .15
+                   alif, ه for ة, a long vowel left out: حسين -> حسن)
+ukrainian          b record from Ukrainian documents: Ukrainian forms   .03   .05     .08   .10
+                   (Сергей -> Serhii, Mykola), KMU romanisation (г h,
+                   и y, -yi, -ii), patronymic -ovych/-ivna
+b_patronymic       conventional b names with the patronymic (a has it)  .15   .10     .07   .05
+                   (version 1: .20)
+caps_surname       b "SURNAME Given": the surname alone in capitals     .10   .15     .20   .25
+glued              two neighbouring b name parts run together           .01   .03     .06   .10
+                   (IvanAleksandrovich, IVANOVIVAN)
+age_estimate       b birth date an estimated age in 2019                0     .03     .06   .10
+                   (``AGE_REFERENCE_YEAR``): "7 years", "age 7",
+                   "7 лет", "٧ سنوات"; true age +-1
+hijri              b date in the Hijri calendar (tabular,              0     .04     .08   .12
+                   :mod:`pprl.tools.hijri`): 1434/06/08, 08/06/1434,
+                   8 Jumada al-Akhirah 1434, 1434 هـ, year alone 1434
+=================  ==================================================  ====  ======  ====  =======
+
+"Child + father's given name" is ``father_as_surname`` and ``nasab`` above. The real names and
+spellings are in ``other_origins.csv`` and ``lexicon_spellings.csv``, derived by
+``scripts/derive_synth_lexicon.py`` from the Wikidata transliteration lexicon of Merhav & Ash (CC0,
+the 80 % split only); Ukrainian given-name forms in ``ukrainian_forms.csv``, Hijri month names in
+``hijri_months.csv``, the Ukrainian romanisation in ``romanisation.csv`` (system ``ukrainian``).
 
 Performance: everything per person is numpy; strings are rendered once per distinct
 (name, system, variant) and shared, so 1,000,000 people take well under a minute.
