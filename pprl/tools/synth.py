@@ -1192,8 +1192,8 @@ class _RealData:
         return np.random.default_rng([self.seed, 22, _STREAM[knob], _ROLES.index(role) if role else 99])
 
     def part(self, out: np.ndarray, tok: np.ndarray, role: str, typos: bool) -> np.ndarray:
-        """One name part: real spellings, compounds split or glued, defective Arabic, Ukrainian;
-        a part written anew gets its typos here (``typos``), on a stream of its own."""
+        """One name part: real spellings, compounds split or glued, Ukrainian (a part written anew
+        gets its typos here, ``typos``, on a stream of its own), then defective Arabic."""
         k = len(tok)
         if k == 0:
             return out
@@ -1203,6 +1203,10 @@ class _RealData:
         if typos and len(new):
             rnd = random.Random(self.seed * 31 + 100 + _ROLES.index(role))
             out[new] = _apply_typos(out[new], self.d.typo_b, self.rng("typos", role), rnd)
+        if self.d.arabic_defective > 0:     # a change of the written word, typos or not
+            hit = self.arabic & (tok >= 0) & (self.rng("defective", role).random(k) < self.d.arabic_defective)
+            for i in np.flatnonzero(hit).tolist():
+                out[i] = " ".join(_defective(w) for w in out[i].split())
         return out
 
     def _rewritten(self, out: np.ndarray, tok: np.ndarray, role: str) -> np.ndarray:
@@ -1221,10 +1225,6 @@ class _RealData:
                 out[mask] = spellings.draw(safe[mask], streams[knob])
         if d.compound_split > 0 and V.compound_splits:
             self._compounds(out, tok, role)
-        if d.arabic_defective > 0:
-            hit = self.arabic & (tok >= 0) & (self.rng("defective", role).random(k) < d.arabic_defective)
-            for i in np.flatnonzero(hit).tolist():
-                out[i] = " ".join(_defective(w) for w in out[i].split())
         if self.ukrainian.any() and role != "patronymic":
             rows = np.flatnonzero(self.ukrainian & (tok >= 0))
             out[rows] = [_ukrainian(V.tokens[t], V.ukrainian[t]) for t in tok[rows].tolist()]
