@@ -20,8 +20,10 @@ may be shipped. Writes into ``pprl/data/synth/``:
   written by ear); ``weight`` the square root of the spelling's count (popularity, flattened).
 * ``lexicon_spellings.csv`` - ``script, token, latin, count``: the real Latin spellings of every
   Cyrillic token of ``other_origins.csv``, of every Cyrillic token of the generator's own vocabulary
-  (given names, surnames, patronymics) and of every word of its Arabic-script name forms, as far as
-  the lexicon has them. Spellings under 3 % of a token's count, or unlike its most frequent spelling
+  (given names, surnames, patronymics and feminine forms, those made from ``other_origins.csv``
+  included: the vocabulary is read from ``pprl.tools.synth``, so after a change of the names run the
+  script twice; the second run reproduces its output) and of every word of its Arabic-script name
+  forms, as far as the lexicon has them. Spellings under 3 % of a token's count, or unlike its most frequent spelling
   (difflib ratio below 0.5 without diacritics: translations, mis-alignments), are left out.
 """
 
